@@ -1,0 +1,293 @@
+//! tlspin's error types: [`Error`] for setup, [`PinMismatch`] for a rejected peer.
+
+use core::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::{CertificateError, OtherError};
+
+use crate::der::DerError;
+use crate::pin::Pin;
+
+/// An error building a verifier, parsing a pin or loading certificates.
+///
+/// Handshake-time rejections are not this type: they are [`rustls::Error`]s, as rustls requires
+/// (see [`PinMismatch`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A pin string could not be parsed.
+    InvalidPin {
+        /// The input, as given.
+        input: String,
+        /// What was wrong with it.
+        problem: String,
+    },
+    /// A certificate is not well-formed DER.
+    InvalidCertificate {
+        /// Byte offset of the problem within the certificate.
+        offset: usize,
+        /// What tlspin expected there.
+        expected: &'static str,
+        /// What it found instead.
+        found: String,
+    },
+    /// A verifier was built with no pins; it would reject every peer.
+    NoPins,
+    /// The [`CryptoProvider`](rustls::crypto::CryptoProvider) cannot back a verifier.
+    UnusableProvider {
+        /// What is wrong with its signature verification table.
+        problem: String,
+    },
+    /// A WebPKI verifier was built with an empty root store; it would reject every peer.
+    NoRootCertificates,
+    /// PEM input contained no `CERTIFICATE` section.
+    NoCertificatesInPem {
+        /// Where the PEM came from (a path, or "the given PEM text").
+        source: String,
+    },
+    /// PEM input could not be read.
+    Pem {
+        /// Where the PEM came from (a path, or "the given PEM text").
+        source: String,
+        /// The PEM parser's complaint.
+        problem: String,
+    },
+    /// A file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        error: Arc<std::io::Error>,
+    },
+    /// rustls refused the configuration (for example, no protocol version the provider supports).
+    Rustls(rustls::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidPin { input, problem } => {
+                let shown: String = input.chars().take(100).collect();
+                let ellipsis = if shown.len() < input.len() { "…" } else { "" };
+                write!(
+                    f,
+                    "invalid pin {shown:?}{ellipsis}: {problem}; expected \"sha256/<base64>\" \
+                     (OkHttp) or \"sha256//<base64>\" (curl), where <base64> is the standard \
+                     base64 of the 32-byte SHA-256 digest of the certificate's \
+                     SubjectPublicKeyInfo"
+                )
+            }
+            Self::InvalidCertificate {
+                offset,
+                expected,
+                found,
+            } => write!(
+                f,
+                "malformed certificate: expected {expected} at byte {offset}, found {found}"
+            ),
+            Self::NoPins => f.write_str(
+                "no pins were configured: expected at least one (and a backup pin for key \
+                 rotation); a verifier without pins would reject every peer",
+            ),
+            Self::UnusableProvider { problem } => {
+                write!(f, "the CryptoProvider cannot back a verifier: {problem}")
+            }
+            Self::NoRootCertificates => f.write_str(
+                "the root certificate store is empty: expected at least one trust anchor",
+            ),
+            Self::NoCertificatesInPem { source } => write!(
+                f,
+                "expected at least one \"-----BEGIN CERTIFICATE-----\" section in {source}, \
+                 found none"
+            ),
+            Self::Pem { source, problem } => write!(f, "cannot read PEM from {source}: {problem}"),
+            Self::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
+            Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { error, .. } => Some(error.as_ref()),
+            Self::Rustls(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<DerError> for Error {
+    fn from(e: DerError) -> Self {
+        Self::InvalidCertificate {
+            offset: e.offset,
+            expected: e.expected,
+            found: e.found,
+        }
+    }
+}
+
+impl From<rustls::Error> for Error {
+    fn from(e: rustls::Error) -> Self {
+        Self::Rustls(e)
+    }
+}
+
+/// Which side of the connection presented the rejected certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Peer {
+    /// The server (tlspin is verifying on the client).
+    Server,
+    /// The client (tlspin is verifying client certificates on a server, mTLS).
+    Client,
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Server => "server",
+            Self::Client => "client",
+        })
+    }
+}
+
+/// A peer's leaf certificate key matched none of the configured pins.
+///
+/// Returned during the handshake as
+/// `rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(..)))`; recover it with
+/// [`PinMismatch::from_rustls`]. It lists the expected pins and the pin of every certificate the
+/// peer presented, so the right pin can be copied from the message — after checking out of band
+/// that the new key really is the peer's.
+///
+/// Only the leaf (the key that signs the handshake) is compared. A pin that matches another
+/// presented certificate is pointed out, not accepted: anyone can append a public CA certificate
+/// to their chain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PinMismatch {
+    peer: Peer,
+    expected: Vec<Pin>,
+    presented: Vec<Option<Pin>>,
+}
+
+impl PinMismatch {
+    pub(crate) fn new(peer: Peer, expected: Vec<Pin>, presented: Vec<Option<Pin>>) -> Self {
+        Self {
+            peer,
+            expected,
+            presented,
+        }
+    }
+
+    /// Which side presented the certificate.
+    pub fn peer(&self) -> Peer {
+        self.peer
+    }
+
+    /// The configured pins.
+    pub fn expected(&self) -> &[Pin] {
+        &self.expected
+    }
+
+    /// The pin of each presented certificate, leaf first, in the order the peer sent them;
+    /// `None` for a certificate too malformed to read.
+    pub fn presented(&self) -> &[Option<Pin>] {
+        &self.presented
+    }
+
+    /// The leaf certificate's pin (the one that had to match).
+    pub fn leaf(&self) -> Option<Pin> {
+        self.presented.first().copied().flatten()
+    }
+
+    /// Finds a `PinMismatch` inside a rustls handshake error.
+    ///
+    /// ```
+    /// # fn report(error: &rustls::Error) {
+    /// if let Some(mismatch) = tlspin::PinMismatch::from_rustls(error) {
+    ///     eprintln!("server key changed; it now presents {:?}", mismatch.leaf());
+    /// }
+    /// # }
+    /// ```
+    pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
+        match error {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
+                inner.downcast_ref::<Self>()
+            }
+            _ => None,
+        }
+    }
+
+    fn pinned_non_leaf(&self) -> Option<usize> {
+        self.presented
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, pin)| pin.is_some_and(|pin| self.expected.contains(&pin)))
+            .map(|(index, _)| index)
+    }
+}
+
+impl fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "certificate pin mismatch: the {}'s leaf certificate key ",
+            self.peer
+        )?;
+        match self.leaf() {
+            Some(leaf) => write!(f, "{leaf}")?,
+            None => f.write_str("(unreadable)")?,
+        }
+        f.write_str(" is not pinned; expected one of: ")?;
+        write_list(f, self.expected.iter().map(|pin| pin.to_string()))?;
+        f.write_str("; presented chain: ")?;
+        write_list(
+            f,
+            self.presented.iter().enumerate().map(|(i, pin)| {
+                let role = if i == 0 { "leaf" } else { "intermediate" };
+                match pin {
+                    Some(pin) => format!("[{i}] {pin} ({role})"),
+                    None => format!("[{i}] (malformed certificate) ({role})"),
+                }
+            }),
+        )?;
+        if let Some(index) = self.pinned_non_leaf() {
+            write!(
+                f,
+                "; note: certificate [{index}] matches a pin, but only the leaf is compared \
+                 because only the leaf's key signs the handshake and any public certificate can \
+                 be appended to a chain; pin the leaf's key, or use WebPKI validation plus pins \
+                 to pin a CA"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// rustls 0.23 formats `CertificateError::Other` with `Debug`, so that is what a user of reqwest
+/// or hyper sees: make it the readable message, not a struct dump.
+impl fmt::Debug for PinMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
+impl From<PinMismatch> for rustls::Error {
+    fn from(mismatch: PinMismatch) -> Self {
+        CertificateError::Other(OtherError(Arc::new(mismatch))).into()
+    }
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, items: impl Iterator<Item = String>) -> fmt::Result {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str(&item)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! rustls certificate verifiers that never break the handshake, and SPKI pinning for
+//! self-signed and private servers.
+//!
+//! # Pin a self-signed server
+//!
+//! ```
+//! # #[cfg(feature = "aws-lc-rs")] {
+//! use std::sync::Arc;
+//! use tlspin::Pin;
+//!
+//! // The server's key pin, from `tlspin pin cert.pem`, `openssl` (see `Pin`) or the error
+//! // message of a first failed connection.
+//! let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+//! let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+//! let config = tlspin::pinned_client_config(provider, [pin])?;
+//! // Use `config` with tokio-rustls, hyper-rustls, reqwest's `use_preconfigured_tls`, ...
+//! # }
+//! # Ok::<(), tlspin::Error>(())
+//! ```
+//!
+//! # Why not write a `ServerCertVerifier` by hand?
+//!
+//! A verifier tells rustls which signature schemes it can check (`supported_verify_schemes`,
+//! sent to the server in the ClientHello) and then checks the server's handshake signature.
+//! Hand-written verifiers hard-code that list. When it names schemes the active
+//! [`CryptoProvider`](rustls::crypto::CryptoProvider) cannot verify (ECDSA-SHA1, P-521 under
+//! *ring*, Ed448), a server that picks one breaks the handshake with
+//! `PeerMisbehaved(SignedKxWithWrongAlgorithm)` or `SignedHandshakeWithUnadvertisedSigScheme`;
+//! when it misses schemes the provider can verify, servers that need them fail for no reason.
+//! Many copies also skip the signature check, which lets a man in the middle that holds only
+//! the server's public certificate through.
+//!
+//! Every tlspin verifier takes an `Arc<CryptoProvider>` and derives *both* the advertised schemes
+//! and the signature checks from that provider's table. It verifies every handshake signature,
+//! even in [`danger::AcceptAnyServerCert`]. The certificate decision is a separate *policy*
+//! ([`policy`]), so a new verifier is a new policy and never new signature code.
+//!
+//! # What is here
+//!
+//! - [`Pin`]: an SPKI SHA-256 pin, in OkHttp (`sha256/…`) and curl (`sha256//…`) syntax.
+//! - [`PinnedServerVerifier`], [`PinnedClientVerifier`]: accept a peer whose leaf key is pinned.
+//! - [`ClientConfigBuilderExt`], [`ServerConfigBuilderExt`], [`pinned_client_config`]: configs
+//!   whose verifier uses the config's own provider.
+//! - [`danger`]: verifiers that weaken checks on purpose, and say how.
+//! - [`ServerVerifier`], [`ClientVerifier`] and the [`policy`] traits: your own policy, with
+//!   correct signature handling for free.
+//! - [`PinMismatch`]: the typed rejection, with the pins to compare.
+//!
+//! # Features
+//!
+//! `aws-lc-rs` (default) and `ring` enable the rustls providers of the same name; tlspin computes
+//! pin digests with whichever is enabled. Verifiers never use a process-default provider: the one
+//! you pass is the one used.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+mod certs;
+mod config;
+pub mod danger;
+mod der;
+mod error;
+mod pin;
+mod pinned;
+pub mod policy;
+mod signatures;
+mod verifier;
+
+pub use certs::{certs_from_pem, certs_from_pem_file};
+pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuilderExt};
+pub use error::{Error, Peer, PinMismatch};
+pub use pin::Pin;
+pub use pinned::{LeafPins, PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
+pub use verifier::{ClientVerifier, ServerVerifier};

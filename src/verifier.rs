@@ -1,0 +1,166 @@
+//! The rustls 0.23 verifier traits, implemented once for every policy.
+//!
+//! This is the only file that names rustls' verifier traits; moving to rustls 0.24 rewrites
+//! this file and leaves the policies alone.
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use crate::error::Error;
+use crate::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
+use crate::signatures::Signatures;
+
+/// A [`ServerCertVerifier`] made of a [`ServerCertPolicy`] and a provider's signature table.
+///
+/// The policy judges the certificates; the verifier checks every handshake signature with the
+/// provider it was built from and advertises exactly that provider's signature schemes. Most
+/// users want a ready-made policy: [`PinnedServerVerifier`](crate::PinnedServerVerifier),
+/// [`danger::AcceptAnyServerCert`](crate::danger::AcceptAnyServerCert) or
+/// [`danger::IgnoreServerName`](crate::danger::IgnoreServerName).
+#[derive(Debug)]
+pub struct ServerVerifier<P> {
+    signatures: Signatures,
+    policy: P,
+}
+
+impl<P: ServerCertPolicy> ServerVerifier<P> {
+    /// Combines `policy` with `provider`'s signature verification.
+    ///
+    /// Fails with [`Error::UnusableProvider`] if the provider's signature table is empty or maps
+    /// a scheme to no algorithm.
+    pub fn with_policy(provider: &CryptoProvider, policy: P) -> Result<Self, Error> {
+        Ok(Self {
+            signatures: Signatures::new(provider)?,
+            policy,
+        })
+    }
+
+    /// The certificate policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+}
+
+impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let chain = PeerChain {
+            end_entity,
+            intermediates,
+        };
+        self.policy
+            .check_server_cert(chain, server_name, ocsp_response, now)
+            .map(|()| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls12(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls13(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.signatures.supported_verify_schemes()
+    }
+}
+
+/// A [`ClientCertVerifier`] made of a [`ClientCertPolicy`] and a provider's signature table.
+///
+/// It always offers and requires client authentication: a client without a certificate is
+/// rejected during the handshake.
+#[derive(Debug)]
+pub struct ClientVerifier<P> {
+    signatures: Signatures,
+    policy: P,
+}
+
+impl<P: ClientCertPolicy> ClientVerifier<P> {
+    /// Combines `policy` with `provider`'s signature verification.
+    ///
+    /// Fails with [`Error::UnusableProvider`] if the provider's signature table is empty or maps
+    /// a scheme to no algorithm.
+    pub fn with_policy(provider: &CryptoProvider, policy: P) -> Result<Self, Error> {
+        Ok(Self {
+            signatures: Signatures::new(provider)?,
+            policy,
+        })
+    }
+
+    /// The certificate policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+}
+
+impl<P: ClientCertPolicy> ClientCertVerifier for ClientVerifier<P> {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        // Pinned clients need not chain to a CA, so there is no CA name to hint.
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let chain = PeerChain {
+            end_entity,
+            intermediates,
+        };
+        self.policy
+            .check_client_cert(chain, now)
+            .map(|()| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls12(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls13(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.signatures.supported_verify_schemes()
+    }
+}

@@ -1,0 +1,484 @@
+//! Shared test support: the enabled providers, rcgen certificates, and an in-memory handshake.
+//!
+//! Every integration test file includes this module; not every file uses every helper.
+#![allow(dead_code)]
+
+pub mod contrast;
+pub mod openssl;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use rcgen::{CertificateParams, DnType, KeyPair};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::ClientCertVerifier;
+use rustls::sign::{CertifiedKey, SigningKey, SingleCertAndKey};
+use rustls::time_provider::TimeProvider;
+use rustls::{
+    ClientConfig, ClientConnection, Connection, ProtocolVersion, ServerConfig, ServerConnection,
+    SignatureAlgorithm, SignatureScheme, SupportedProtocolVersion,
+};
+use tlspin::Pin;
+
+/// Every provider this build enables, by name. Tests loop over it, so each runs per provider.
+pub fn providers() -> Vec<(&'static str, Arc<CryptoProvider>)> {
+    let all: Vec<(&'static str, Arc<CryptoProvider>)> = vec![
+        #[cfg(feature = "aws-lc-rs")]
+        (
+            "aws-lc-rs",
+            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+        ),
+        #[cfg(feature = "ring")]
+        ("ring", Arc::new(rustls::crypto::ring::default_provider())),
+    ];
+    assert!(!all.is_empty(), "no provider feature enabled");
+    all
+}
+
+/// The protocol versions to test, by name.
+pub const VERSIONS: [(&str, &SupportedProtocolVersion); 2] = [
+    ("TLS 1.2", &rustls::version::TLS12),
+    ("TLS 1.3", &rustls::version::TLS13),
+];
+
+/// Key types the tests generate with rcgen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    EcdsaP256,
+    EcdsaP384,
+    EcdsaP521,
+    Ed25519,
+    Rsa2048,
+    MlDsa44,
+    MlDsa65,
+    MlDsa87,
+}
+
+impl KeyType {
+    /// The classic key types every provider is expected to handle in some form.
+    pub const CLASSIC: [KeyType; 5] = [
+        KeyType::EcdsaP256,
+        KeyType::EcdsaP384,
+        KeyType::EcdsaP521,
+        KeyType::Ed25519,
+        KeyType::Rsa2048,
+    ];
+
+    fn algorithm(self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyType::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            KeyType::EcdsaP521 => &rcgen::PKCS_ECDSA_P521_SHA512,
+            KeyType::Ed25519 => &rcgen::PKCS_ED25519,
+            KeyType::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
+            KeyType::MlDsa44 => &rcgen::PKCS_ML_DSA_44,
+            KeyType::MlDsa65 => &rcgen::PKCS_ML_DSA_65,
+            KeyType::MlDsa87 => &rcgen::PKCS_ML_DSA_87,
+        }
+    }
+
+    /// A fresh key pair of this type (rcgen generates RSA keys at 2048 bits).
+    pub fn generate(self) -> KeyPair {
+        KeyPair::generate_for(self.algorithm())
+            .unwrap_or_else(|e| panic!("rcgen cannot generate {self:?}: {e}"))
+    }
+
+    /// The key type whose signatures `scheme` describes. Panics on a scheme the tests do not
+    /// know, so that a provider gaining a scheme forces the tests to cover it.
+    pub fn for_scheme(scheme: SignatureScheme) -> KeyType {
+        match scheme {
+            SignatureScheme::ECDSA_NISTP256_SHA256 => KeyType::EcdsaP256,
+            SignatureScheme::ECDSA_NISTP384_SHA384 => KeyType::EcdsaP384,
+            SignatureScheme::ECDSA_NISTP521_SHA512 => KeyType::EcdsaP521,
+            SignatureScheme::ED25519 => KeyType::Ed25519,
+            SignatureScheme::RSA_PSS_SHA256
+            | SignatureScheme::RSA_PSS_SHA384
+            | SignatureScheme::RSA_PSS_SHA512
+            | SignatureScheme::RSA_PKCS1_SHA256
+            | SignatureScheme::RSA_PKCS1_SHA384
+            | SignatureScheme::RSA_PKCS1_SHA512 => KeyType::Rsa2048,
+            SignatureScheme::ML_DSA_44 => KeyType::MlDsa44,
+            SignatureScheme::ML_DSA_65 => KeyType::MlDsa65,
+            SignatureScheme::ML_DSA_87 => KeyType::MlDsa87,
+            other => panic!("the tests have no key type for {other:?}: add one"),
+        }
+    }
+}
+
+/// A certificate with its private key and pin.
+#[derive(Debug, Clone)]
+pub struct TestCert {
+    pub der: CertificateDer<'static>,
+    pub pem: String,
+    /// The private key, PKCS#8 DER.
+    pub key: Vec<u8>,
+    pub pin: Pin,
+}
+
+impl TestCert {
+    pub fn key_der(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()))
+    }
+}
+
+/// rcgen parameters for a leaf valid for `names`, with the fixed validity window the tests use.
+pub fn leaf_params(names: &[&str]) -> CertificateParams {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .expect("valid names");
+    params.distinguished_name.push(
+        DnType::CommonName,
+        names.first().copied().unwrap_or("tlspin test"),
+    );
+    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2034, 1, 1);
+    params
+}
+
+/// A verification time inside [`leaf_params`]' validity window.
+pub fn test_time() -> UnixTime {
+    UnixTime::since_unix_epoch(Duration::from_secs(1_767_225_600)) // 2026-01-01
+}
+
+/// A self-signed certificate of `kind` made from `params`.
+pub fn self_signed_with(kind: KeyType, params: CertificateParams) -> TestCert {
+    let key = kind.generate();
+    let cert = params.self_signed(&key).expect("self-signed certificate");
+    TestCert {
+        pin: Pin::from_cert_der(cert.der()).expect("rcgen certificate parses"),
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key: key.serialize_der(),
+    }
+}
+
+/// The CA the tests trust in WebPKI mode (ECDSA P-256), made once per test binary.
+pub fn test_ca() -> &'static TestCa {
+    static CA: OnceLock<TestCa> = OnceLock::new();
+    CA.get_or_init(|| TestCa::new(KeyType::EcdsaP256, "tlspin test CA"))
+}
+
+/// A `localhost` leaf of `kind` issued by [`test_ca`], cached per key type (RSA generation is
+/// slow).
+pub fn server_cert(kind: KeyType) -> TestCert {
+    static CACHE: OnceLock<Mutex<Vec<(KeyType, TestCert)>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
+    if let Some((_, cert)) = cache.iter().find(|(k, _)| *k == kind) {
+        return cert.clone();
+    }
+    let cert = test_ca().issue(kind, &["localhost"]);
+    cache.push((kind, cert.clone()));
+    cert
+}
+
+/// A root store holding only [`test_ca`].
+pub fn test_roots() -> Arc<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(test_ca().cert.der.clone()).expect("CA parses");
+    Arc::new(roots)
+}
+
+/// A CA that issues leaves, for chains with intermediates.
+pub struct TestCa {
+    pub cert: TestCert,
+    issuer: rcgen::Issuer<'static, KeyPair>,
+}
+
+impl TestCa {
+    pub fn new(kind: KeyType, name: &str) -> Self {
+        let mut params = leaf_params(&[]);
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = kind.generate();
+        let cert = params.self_signed(&key).expect("CA certificate");
+        let test_cert = TestCert {
+            pin: Pin::from_cert_der(cert.der()).expect("parses"),
+            der: cert.der().clone(),
+            pem: cert.pem(),
+            key: key.serialize_der(),
+        };
+        Self {
+            cert: test_cert,
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// A leaf of `kind` for `names`, signed by this CA.
+    pub fn issue(&self, kind: KeyType, names: &[&str]) -> TestCert {
+        self.issue_with(kind, leaf_params(names))
+    }
+
+    /// A certificate of `kind` made from `params`, signed by this CA.
+    pub fn issue_with(&self, kind: KeyType, params: CertificateParams) -> TestCert {
+        let key = kind.generate();
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("issued certificate");
+        TestCert {
+            pin: Pin::from_cert_der(cert.der()).expect("parses"),
+            der: cert.der().clone(),
+            pem: cert.pem(),
+            key: key.serialize_der(),
+        }
+    }
+}
+
+/// A fixed clock, so validity checks do not depend on when the tests run.
+#[derive(Debug)]
+pub struct FixedTime(pub UnixTime);
+
+impl TimeProvider for FixedTime {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(self.0)
+    }
+}
+
+/// Which scheme the server signed its handshake with, recorded by its signing key.
+pub type SchemeLog = Arc<Mutex<Option<SignatureScheme>>>;
+
+/// Wraps a server's signing key to record the scheme it signs with and, optionally, to restrict
+/// the schemes it is willing to use (as a server configured with `-sigalgs` would).
+#[derive(Debug)]
+struct RecordingKey {
+    inner: Arc<dyn SigningKey>,
+    only: Option<Vec<SignatureScheme>>,
+    log: SchemeLog,
+}
+
+impl SigningKey for RecordingKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        let offered: Vec<SignatureScheme> = offered
+            .iter()
+            .copied()
+            .filter(|s| self.only.as_ref().is_none_or(|only| only.contains(s)))
+            .collect();
+        let signer = self.inner.choose_scheme(&offered)?;
+        *self.log.lock().unwrap() = Some(signer.scheme());
+        Some(signer)
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.inner.algorithm()
+    }
+}
+
+/// A certificate chain and the key that signs with it, as one side of a test presents it.
+pub struct Identity {
+    /// The certificates sent, leaf first (sent as given, even if empty or malformed).
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The key that signs the handshake (it need not match the leaf).
+    pub key: PrivateKeyDer<'static>,
+    /// Restrict the handshake signature to these schemes (as OpenSSL's `-sigalgs` would).
+    pub only_schemes: Option<Vec<SignatureScheme>>,
+}
+
+impl Identity {
+    pub fn of(cert: &TestCert) -> Self {
+        Self {
+            chain: vec![cert.der.clone()],
+            key: cert.key_der(),
+            only_schemes: None,
+        }
+    }
+
+    fn certified(self, provider: &CryptoProvider) -> (SingleCertAndKey, SchemeLog) {
+        let log = SchemeLog::default();
+        let inner = provider
+            .key_provider
+            .load_private_key(self.key)
+            .expect("provider loads the test key");
+        let key = RecordingKey {
+            inner,
+            only: self.only_schemes,
+            log: log.clone(),
+        };
+        let certified = CertifiedKey::new(self.chain, Arc::new(key));
+        (SingleCertAndKey::from(certified), log)
+    }
+}
+
+/// What a test server presents and how it signs.
+pub struct ServerSetup {
+    pub provider: Arc<CryptoProvider>,
+    pub versions: Vec<&'static SupportedProtocolVersion>,
+    pub identity: Identity,
+    pub client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+}
+
+impl ServerSetup {
+    pub fn new(provider: &Arc<CryptoProvider>, cert: &TestCert) -> Self {
+        Self {
+            provider: provider.clone(),
+            versions: vec![&rustls::version::TLS13, &rustls::version::TLS12],
+            identity: Identity::of(cert),
+            client_verifier: None,
+        }
+    }
+
+    /// The server config, and the log of the scheme its key signs with.
+    pub fn build(self) -> (ServerConfig, SchemeLog) {
+        let (resolver, log) = self.identity.certified(&self.provider);
+        let builder = ServerConfig::builder_with_provider(self.provider)
+            .with_protocol_versions(&self.versions)
+            .expect("versions supported");
+        let builder = match self.client_verifier {
+            Some(verifier) => builder.with_client_cert_verifier(verifier),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(Arc::new(resolver));
+        config.time_provider = Arc::new(FixedTime(test_time()));
+        (config, log)
+    }
+}
+
+/// A client config for `provider` and `version` that verifies with `verifier`, at the test time.
+pub fn client_config(
+    provider: &Arc<CryptoProvider>,
+    version: &'static SupportedProtocolVersion,
+    verifier: Arc<dyn ServerCertVerifier>,
+) -> ClientConfig {
+    client_config_with_identity(provider, version, verifier, None).0
+}
+
+/// Like [`client_config`], presenting `identity` when the server asks for a certificate; also
+/// returns the log of the scheme the client's key signs with.
+pub fn client_config_with_identity(
+    provider: &Arc<CryptoProvider>,
+    version: &'static SupportedProtocolVersion,
+    verifier: Arc<dyn ServerCertVerifier>,
+    identity: Option<Identity>,
+) -> (ClientConfig, SchemeLog) {
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .expect("version supported")
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let (mut config, log) = match identity {
+        Some(identity) => {
+            let (resolver, log) = identity.certified(provider);
+            (builder.with_client_cert_resolver(Arc::new(resolver)), log)
+        }
+        None => (builder.with_no_client_auth(), SchemeLog::default()),
+    };
+    config.time_provider = Arc::new(FixedTime(test_time()));
+    (config, log)
+}
+
+/// What a completed handshake negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    pub version: ProtocolVersion,
+    pub suite: rustls::CipherSuite,
+    /// The scheme the server signed with (`None` if the server never signed).
+    pub scheme: Option<SignatureScheme>,
+}
+
+/// The result of an in-memory handshake, from both sides.
+#[derive(Debug)]
+pub struct Outcome {
+    pub client: Result<Negotiated, rustls::Error>,
+    pub server: Result<(), rustls::Error>,
+}
+
+impl Outcome {
+    /// The client's error; panics with the whole outcome if the handshake succeeded.
+    pub fn client_error(&self) -> &rustls::Error {
+        match &self.client {
+            Err(e) => e,
+            Ok(_) => panic!("expected the client to fail: {self:?}"),
+        }
+    }
+
+    pub fn server_error(&self) -> &rustls::Error {
+        match &self.server {
+            Err(e) => e,
+            Ok(()) => panic!("expected the server to fail: {self:?}"),
+        }
+    }
+
+    pub fn negotiated(&self) -> &Negotiated {
+        match &self.client {
+            Ok(n) if self.server.is_ok() => n,
+            _ => panic!("expected the handshake to succeed: {self:?}"),
+        }
+    }
+}
+
+/// A side's error when its peer failed without sending an alert (rustls does that in a few
+/// paths): over TCP it would see the connection close.
+pub const PEER_HUNG_UP: &str = "test harness: the peer failed without sending an alert";
+
+/// Runs a full TLS handshake between `client` and `server` in memory (no sockets), including the
+/// alert a failing side sends, so both sides' errors are observed.
+pub fn handshake(
+    client: ClientConfig,
+    (server, log): (ServerConfig, SchemeLog),
+    name: &str,
+) -> Outcome {
+    let server_name = ServerName::try_from(name.to_string()).expect("valid server name");
+    let mut client = Connection::Client(
+        ClientConnection::new(Arc::new(client), server_name).expect("client connection"),
+    );
+    let mut server =
+        Connection::Server(ServerConnection::new(Arc::new(server)).expect("server connection"));
+    let (mut client_err, mut server_err) = (None, None);
+    for _ in 0..100 {
+        let sent = transfer(&mut client, &mut server, server_err.is_some());
+        if server_err.is_none() {
+            server_err = server.process_new_packets().err();
+        }
+        let received = transfer(&mut server, &mut client, client_err.is_some());
+        if client_err.is_none() {
+            client_err = client.process_new_packets().err();
+        }
+        if sent == 0 && received == 0 {
+            break;
+        }
+    }
+    let client = match client_err {
+        Some(e) => Err(e),
+        None if client.is_handshaking() => {
+            assert!(
+                server_err.is_some(),
+                "handshake stalled with no error on either side"
+            );
+            Err(rustls::Error::General(PEER_HUNG_UP.into()))
+        }
+        None => Ok(Negotiated {
+            version: client.protocol_version().expect("version"),
+            suite: client.negotiated_cipher_suite().expect("suite").suite(),
+            scheme: *log.lock().unwrap(),
+        }),
+    };
+    let server = match server_err {
+        Some(e) => Err(e),
+        None if server.is_handshaking() => {
+            assert!(
+                client.is_err(),
+                "handshake stalled with no error on either side"
+            );
+            Err(rustls::Error::General(PEER_HUNG_UP.into()))
+        }
+        None => Ok(()),
+    };
+    Outcome { client, server }
+}
+
+/// Moves every pending TLS byte from `from` to `to` (dropping them if `to` already failed) and
+/// returns how many there were.
+fn transfer(from: &mut Connection, to: &mut Connection, to_failed: bool) -> usize {
+    let mut buf = Vec::new();
+    while from.wants_write() {
+        from.write_tls(&mut buf).expect("write to a Vec");
+    }
+    let mut rest = &buf[..];
+    while !to_failed && !rest.is_empty() {
+        if to.read_tls(&mut rest).is_err() {
+            break;
+        }
+    }
+    buf.len()
+}
