@@ -9,15 +9,14 @@
 
 use std::sync::Arc;
 
-use rustls::client::verify_server_cert_signed_by_trust_anchor;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{ServerName, SignatureVerificationAlgorithm, UnixTime};
-use rustls::server::ParsedCertificate;
+use rustls::pki_types::{ServerName, UnixTime};
 use rustls::RootCertStore;
 
 use crate::error::Error;
 use crate::policy::{PeerChain, ServerCertPolicy};
 use crate::verifier::ServerVerifier;
+use crate::webpki_path::WebPki;
 
 /// Accepts **any** server certificate, from anyone, while still verifying the handshake
 /// signature against the presented certificate's key.
@@ -89,19 +88,9 @@ impl IgnoreServerName {
         roots: impl Into<Arc<RootCertStore>>,
         provider: Arc<CryptoProvider>,
     ) -> Result<Arc<Self>, Error> {
-        let roots = roots.into();
-        if roots.is_empty() {
-            return Err(Error::NoRootCertificates);
-        }
-        let algorithms = provider.signature_verification_algorithms.all;
-        if algorithms.is_empty() {
-            return Err(Error::UnusableProvider {
-                problem: "its signature_verification_algorithms.all is empty, so it could \
-                          verify no certificate signature; expected at least one algorithm"
-                    .into(),
-            });
-        }
-        let policy = WebPkiIgnoringName { roots, algorithms };
+        let policy = WebPkiIgnoringName {
+            webpki: WebPki::new(roots.into(), &provider)?,
+        };
         ServerVerifier::with_policy(&provider, policy).map(Arc::new)
     }
 }
@@ -109,8 +98,7 @@ impl IgnoreServerName {
 /// The policy behind [`IgnoreServerName`]: WebPKI path validation without the name check.
 #[derive(Debug, Clone)]
 pub struct WebPkiIgnoringName {
-    roots: Arc<RootCertStore>,
-    algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
+    webpki: WebPki,
 }
 
 impl ServerCertPolicy for WebPkiIgnoringName {
@@ -121,13 +109,6 @@ impl ServerCertPolicy for WebPkiIgnoringName {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), rustls::Error> {
-        let leaf = ParsedCertificate::try_from(chain.end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &leaf,
-            &self.roots,
-            chain.intermediates,
-            now,
-            self.algorithms,
-        )
+        self.webpki.validate(chain, now)
     }
 }

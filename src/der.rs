@@ -10,6 +10,8 @@
 
 use core::fmt;
 
+use crate::time::{days_from_civil, days_in_month};
+
 const TAG_INTEGER: u8 = 0x02;
 const TAG_SEQUENCE: u8 = 0x30;
 const TAG_UTC_TIME: u8 = 0x17;
@@ -74,6 +76,27 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<CertFields<'_>, DerError> 
         not_before,
         not_after,
     })
+}
+
+/// DER-encodes `contents` as a SEQUENCE (tag, definite length, contents).
+///
+/// rustls-webpki stores a trust anchor's SubjectPublicKeyInfo without its outer SEQUENCE; pins
+/// hash the whole SPKI, so anchors must be re-wrapped before hashing.
+pub(crate) fn wrap_sequence(contents: &[u8]) -> Vec<u8> {
+    let len = contents.len();
+    let mut out = Vec::with_capacity(len + 6);
+    out.push(TAG_SEQUENCE);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+    out.extend_from_slice(contents);
+    out
 }
 
 /// One TLV: its complete encoding and its contents.
@@ -274,26 +297,6 @@ fn describe(contents: &[u8]) -> String {
     }
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,9 +422,15 @@ mod tests {
     }
 
     #[test]
-    fn civil_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(1969, 12, 31), -1);
+    fn wraps_sequences_like_der() {
+        assert_eq!(wrap_sequence(b"ab"), tlv(TAG_SEQUENCE, b"ab"));
+        let long = vec![7u8; 300];
+        assert_eq!(wrap_sequence(&long), tlv(TAG_SEQUENCE, &long));
+        let big = wrap_sequence(&[1u8; 70_000]);
+        assert_eq!(&big[..5], &[0x30, 0x83, 0x01, 0x11, 0x70]);
+        let element = Reader::new(&big, 0)
+            .expect(TAG_SEQUENCE, "a SEQUENCE")
+            .unwrap();
+        assert_eq!(element.contents.len(), 70_000);
     }
 }

@@ -8,6 +8,7 @@ use rustls::{CertificateError, OtherError};
 
 use crate::der::DerError;
 use crate::pin::Pin;
+use crate::policy::PeerChain;
 
 /// An error building a verifier, parsing a pin or loading certificates.
 ///
@@ -41,6 +42,13 @@ pub enum Error {
     },
     /// A WebPKI verifier was built with an empty root store; it would reject every peer.
     NoRootCertificates,
+    /// A certificate given as a root cannot be used as a trust anchor.
+    InvalidRoot {
+        /// Its position in the given list, from 0.
+        index: usize,
+        /// rustls' reason.
+        error: rustls::Error,
+    },
     /// PEM input contained no `CERTIFICATE` section.
     NoCertificatesInPem {
         /// Where the PEM came from (a path, or "the given PEM text").
@@ -96,6 +104,11 @@ impl fmt::Display for Error {
             Self::NoRootCertificates => f.write_str(
                 "the root certificate store is empty: expected at least one trust anchor",
             ),
+            Self::InvalidRoot { index, error } => write!(
+                f,
+                "certificate {index} cannot be a trust anchor: {error}; expected a well-formed \
+                 X.509 certificate"
+            ),
             Self::NoCertificatesInPem { source } => write!(
                 f,
                 "expected at least one \"-----BEGIN CERTIFICATE-----\" section in {source}, \
@@ -112,7 +125,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io { error, .. } => Some(error.as_ref()),
-            Self::Rustls(error) => Some(error),
+            Self::Rustls(error) | Self::InvalidRoot { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -164,19 +177,36 @@ impl fmt::Display for Peer {
 /// Only the leaf (the key that signs the handshake) is compared. A pin that matches another
 /// presented certificate is pointed out, not accepted: anyone can append a public CA certificate
 /// to their chain.
+///
+/// With WebPKI validation plus pins ([`PinnedWebPkiVerifier`](crate::PinnedWebPkiVerifier)), the
+/// chain was valid but no certificate on the *validated path* (leaf, intermediates, trust anchor)
+/// matched; [`PinMismatch::validated_path`] lists that path.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PinMismatch {
     peer: Peer,
     expected: Vec<Pin>,
     presented: Vec<Option<Pin>>,
+    validated_path: Option<Vec<Pin>>,
 }
 
 impl PinMismatch {
-    pub(crate) fn new(peer: Peer, expected: Vec<Pin>, presented: Vec<Option<Pin>>) -> Self {
+    /// A leaf-only mismatch.
+    pub(crate) fn leaf(peer: Peer, expected: Vec<Pin>, chain: PeerChain<'_>) -> Self {
         Self {
             peer,
             expected,
-            presented,
+            presented: presented_pins(chain),
+            validated_path: None,
+        }
+    }
+
+    /// A mismatch on a WebPKI-validated path.
+    pub(crate) fn path(expected: Vec<Pin>, chain: PeerChain<'_>, path: Vec<Pin>) -> Self {
+        Self {
+            peer: Peer::Server,
+            expected,
+            presented: presented_pins(chain),
+            validated_path: Some(path),
         }
     }
 
@@ -196,9 +226,15 @@ impl PinMismatch {
         &self.presented
     }
 
-    /// The leaf certificate's pin (the one that had to match).
-    pub fn leaf(&self) -> Option<Pin> {
+    /// The leaf certificate's pin.
+    pub fn leaf_pin(&self) -> Option<Pin> {
         self.presented.first().copied().flatten()
+    }
+
+    /// For WebPKI plus pins: the pins of the validated path, leaf first and trust anchor last;
+    /// `None` for leaf pinning, where no path is built.
+    pub fn validated_path(&self) -> Option<&[Pin]> {
+        self.validated_path.as_deref()
     }
 
     /// Finds a `PinMismatch` inside a rustls handshake error.
@@ -206,7 +242,7 @@ impl PinMismatch {
     /// ```
     /// # fn report(error: &rustls::Error) {
     /// if let Some(mismatch) = tlspin::PinMismatch::from_rustls(error) {
-    ///     eprintln!("server key changed; it now presents {:?}", mismatch.leaf());
+    ///     eprintln!("server key changed; it now presents {:?}", mismatch.leaf_pin());
     /// }
     /// # }
     /// ```
@@ -231,16 +267,39 @@ impl PinMismatch {
 
 impl fmt::Display for PinMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "certificate pin mismatch: the {}'s leaf certificate key ",
-            self.peer
-        )?;
-        match self.leaf() {
-            Some(leaf) => write!(f, "{leaf}")?,
-            None => f.write_str("(unreadable)")?,
+        match &self.validated_path {
+            None => {
+                write!(
+                    f,
+                    "certificate pin mismatch: the {}'s leaf certificate key ",
+                    self.peer
+                )?;
+                match self.leaf_pin() {
+                    Some(leaf) => write!(f, "{leaf}")?,
+                    None => f.write_str("(unreadable)")?,
+                }
+                f.write_str(" is not pinned")?;
+            }
+            Some(path) => {
+                f.write_str(
+                    "certificate pin mismatch: the chain is valid, but no certificate on the \
+                     validated path to a trusted root is pinned; validated path: ",
+                )?;
+                let last = path.len().saturating_sub(1);
+                write_list(
+                    f,
+                    path.iter().enumerate().map(|(i, pin)| {
+                        let role = match i {
+                            0 => "leaf",
+                            i if i == last => "root",
+                            _ => "intermediate",
+                        };
+                        format!("{pin} ({role})")
+                    }),
+                )?;
+            }
         }
-        f.write_str(" is not pinned; expected one of: ")?;
+        f.write_str("; expected one of: ")?;
         write_list(f, self.expected.iter().map(|pin| pin.to_string()))?;
         f.write_str("; presented chain: ")?;
         write_list(
@@ -253,7 +312,7 @@ impl fmt::Display for PinMismatch {
                 }
             }),
         )?;
-        if let Some(index) = self.pinned_non_leaf() {
+        if let (None, Some(index)) = (&self.validated_path, self.pinned_non_leaf()) {
             write!(
                 f,
                 "; note: certificate [{index}] matches a pin, but only the leaf is compared \
@@ -279,6 +338,84 @@ impl std::error::Error for PinMismatch {}
 impl From<PinMismatch> for rustls::Error {
     fn from(mismatch: PinMismatch) -> Self {
         CertificateError::Other(OtherError(Arc::new(mismatch))).into()
+    }
+}
+
+fn presented_pins(chain: PeerChain<'_>) -> Vec<Option<Pin>> {
+    chain
+        .iter()
+        .map(|cert| Pin::from_cert_der(cert).ok())
+        .collect()
+}
+
+/// The server presented a CA certificate (basicConstraints `CA:TRUE`) as its own certificate,
+/// which WebPKI refuses (`CaUsedAsEndEntity`). `openssl req -x509` makes such certificates by
+/// default, so this usually means "a self-signed certificate used as its own root".
+///
+/// Returned as `rustls::Error::InvalidCertificate(CertificateError::Other(..))`; its
+/// [`source`](std::error::Error::source) is `webpki::Error::CaUsedAsEndEntity`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaCertificateAsServer {
+    pin: Option<Pin>,
+}
+
+static CA_USED_AS_END_ENTITY: webpki::Error = webpki::Error::CaUsedAsEndEntity;
+
+impl CaCertificateAsServer {
+    pub(crate) fn new(pin: Option<Pin>) -> Self {
+        Self { pin }
+    }
+
+    /// The pin of the refused certificate's key, to pin it instead.
+    pub fn pin(&self) -> Option<Pin> {
+        self.pin
+    }
+
+    /// Finds a `CaCertificateAsServer` inside a rustls handshake error.
+    pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
+        match error {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
+                inner.downcast_ref::<Self>()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CaCertificateAsServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the server's certificate is a CA certificate (basicConstraints CA:TRUE, the \
+             `openssl req -x509` default), and WebPKI refuses a CA certificate as the server's \
+             own (CaUsedAsEndEntity); expected an end-entity certificate. To trust this one \
+             certificate, pin its key with PinnedServerVerifier",
+        )?;
+        if let Some(pin) = self.pin {
+            write!(f, " ({pin})")?;
+        }
+        f.write_str(
+            ", or re-issue it with `-addext basicConstraints=critical,CA:FALSE` and keep it as a \
+             root",
+        )
+    }
+}
+
+/// Shown by rustls' `Display` of the enclosing error; see [`PinMismatch`]'s `Debug`.
+impl fmt::Debug for CaCertificateAsServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for CaCertificateAsServer {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&CA_USED_AS_END_ENTITY)
+    }
+}
+
+impl From<CaCertificateAsServer> for rustls::Error {
+    fn from(error: CaCertificateAsServer) -> Self {
+        CertificateError::Other(OtherError(Arc::new(error))).into()
     }
 }
 

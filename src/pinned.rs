@@ -210,11 +210,7 @@ impl LeafPins {
             .map_err(|_| CertificateError::BadEncoding)?;
         let leaf = Pin::from_spki_der(fields.spki);
         if !self.pins.contains(&leaf) {
-            let presented = chain
-                .iter()
-                .map(|cert| Pin::from_cert_der(cert).ok())
-                .collect();
-            return Err(PinMismatch::new(self.peer, self.pins.clone(), presented).into());
+            return Err(PinMismatch::leaf(self.peer, self.pins.clone(), chain).into());
         }
         if self.check_validity {
             check_validity(&fields, now)?;

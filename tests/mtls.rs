@@ -123,7 +123,7 @@ fn rejects_a_client_with_the_wrong_pin() {
                 .unwrap_or_else(|| panic!("{name} {version_name}: {error:?}"));
             assert_eq!(mismatch.peer(), tlspin::Peer::Client);
             assert_eq!(mismatch.expected(), &[pinned.pin]);
-            assert_eq!(mismatch.leaf(), Some(other.pin));
+            assert_eq!(mismatch.leaf_pin(), Some(other.pin));
             assert!(
                 error
                     .to_string()

@@ -117,7 +117,7 @@ fn assert_pin_mismatch(outcome: &Outcome, expected: &[tlspin::Pin], leaf: tlspin
     let mismatch = PinMismatch::from_rustls(error)
         .unwrap_or_else(|| panic!("expected a PinMismatch, got {error:?}"));
     assert_eq!(mismatch.expected(), expected);
-    assert_eq!(mismatch.leaf(), Some(leaf));
+    assert_eq!(mismatch.leaf_pin(), Some(leaf));
     assert_eq!(mismatch.peer(), tlspin::Peer::Server);
     assert_eq!(
         outcome.server_error(),

@@ -175,8 +175,24 @@ pub fn server_cert(kind: KeyType) -> TestCert {
 
 /// A root store holding only [`test_ca`].
 pub fn test_roots() -> Arc<rustls::RootCertStore> {
+    roots_of(&[&test_ca().cert])
+}
+
+/// rcgen parameters for a CA named `name`, valid over the tests' window.
+pub fn ca_params(name: &str) -> CertificateParams {
+    let mut params = leaf_params(&[]);
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+}
+
+/// A root store holding `certs`.
+pub fn roots_of(certs: &[&TestCert]) -> Arc<rustls::RootCertStore> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(test_ca().cert.der.clone()).expect("CA parses");
+    for cert in certs {
+        roots.add(cert.der.clone()).expect("root parses");
+    }
     Arc::new(roots)
 }
 
@@ -188,10 +204,7 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new(kind: KeyType, name: &str) -> Self {
-        let mut params = leaf_params(&[]);
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let params = ca_params(name);
         let key = kind.generate();
         let cert = params.self_signed(&key).expect("CA certificate");
         let test_cert = TestCert {
@@ -202,6 +215,29 @@ impl TestCa {
         };
         Self {
             cert: test_cert,
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// An intermediate CA of `kind` named `name`, signed by this CA.
+    pub fn issue_ca(&self, kind: KeyType, name: &str) -> TestCa {
+        let key = kind.generate();
+        self.issue_ca_with_key(ca_params(name), key)
+    }
+
+    /// A CA certificate for `params` and `key`, signed by this CA (two CAs signing the same
+    /// `params` and key make a cross-signed intermediate).
+    pub fn issue_ca_with_key(&self, params: CertificateParams, key: KeyPair) -> TestCa {
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("CA certificate");
+        TestCa {
+            cert: TestCert {
+                pin: Pin::from_cert_der(cert.der()).expect("parses"),
+                der: cert.der().clone(),
+                pem: cert.pem(),
+                key: key.serialize_der(),
+            },
             issuer: rcgen::Issuer::new(params, key),
         }
     }

@@ -1,0 +1,128 @@
+//! [`PinnedWebPkiVerifier`]: full WebPKI validation, and a pin on the validated path.
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{ServerName, UnixTime};
+use rustls::RootCertStore;
+
+use crate::error::{Error, PinMismatch};
+use crate::pin::Pin;
+use crate::policy::{PeerChain, ServerCertPolicy};
+use crate::verifier::ServerVerifier;
+use crate::webpki_path::{check_name, Rejection, WebPki};
+
+/// Full WebPKI validation — trust anchors, intermediates, validity, server name, server-auth
+/// EKU, certificate signatures, all with the given provider — that additionally requires a
+/// pinned certificate on the **validated path**: the leaf, an intermediate, or the trust anchor.
+///
+/// This is OkHttp's `CertificatePinner` and Android's `<pin-set>` model: pin your CA (or an
+/// intermediate, or the leaf), keep public validation. Only certificates on a path that webpki
+/// actually validated count, never one the server merely sent: an attacker can append any public
+/// certificate to their chain. If one chain admits several paths (a cross-signed CA), any
+/// validated path with a pinned certificate is accepted.
+///
+/// It never accepts anything rustls' `WebPkiServerVerifier` rejects: WebPKI failures are reported
+/// with the same error rustls gives. Revocation is not checked.
+///
+/// # Example
+/// ```
+/// # #[cfg(feature = "aws-lc-rs")] {
+/// use std::sync::Arc;
+/// use tlspin::{Pin, PinnedWebPkiVerifier};
+/// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
+/// # let mut roots = rustls::RootCertStore::empty();
+/// # roots.add(ca.cert.der().clone()).unwrap();
+///
+/// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+/// let ca_pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+/// let backup: Pin = "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse()?;
+/// let verifier = PinnedWebPkiVerifier::builder(roots, provider).pins([ca_pin, backup]).build()?;
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type PinnedWebPkiVerifier = ServerVerifier<WebPkiPins>;
+
+impl PinnedWebPkiVerifier {
+    /// Starts building a verifier that validates against `roots` with `provider`.
+    pub fn builder(
+        roots: impl Into<Arc<RootCertStore>>,
+        provider: Arc<CryptoProvider>,
+    ) -> PinnedWebPkiVerifierBuilder {
+        PinnedWebPkiVerifierBuilder {
+            roots: roots.into(),
+            provider,
+            pins: Vec::new(),
+        }
+    }
+}
+
+/// Builds a [`PinnedWebPkiVerifier`].
+#[derive(Debug, Clone)]
+#[must_use = "call .build() to get the verifier"]
+pub struct PinnedWebPkiVerifierBuilder {
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+    pins: Vec<Pin>,
+}
+
+impl PinnedWebPkiVerifierBuilder {
+    /// Accepts a validated path containing a certificate whose key has this pin.
+    pub fn pin(mut self, pin: Pin) -> Self {
+        self.pins.push(pin);
+        self
+    }
+
+    /// Accepts a validated path containing a certificate whose key has any of these pins.
+    pub fn pins(mut self, pins: impl IntoIterator<Item = Pin>) -> Self {
+        self.pins.extend(pins);
+        self
+    }
+
+    /// Builds the verifier. Fails with [`Error::NoPins`], [`Error::NoRootCertificates`] or
+    /// [`Error::UnusableProvider`].
+    pub fn build(mut self) -> Result<Arc<PinnedWebPkiVerifier>, Error> {
+        if self.pins.is_empty() {
+            return Err(Error::NoPins);
+        }
+        self.pins.sort_unstable();
+        self.pins.dedup();
+        let policy = WebPkiPins {
+            webpki: WebPki::new(self.roots, &self.provider)?,
+            pins: self.pins,
+        };
+        ServerVerifier::with_policy(&self.provider, policy).map(Arc::new)
+    }
+}
+
+/// The policy behind [`PinnedWebPkiVerifier`].
+#[derive(Debug, Clone)]
+pub struct WebPkiPins {
+    webpki: WebPki,
+    pins: Vec<Pin>,
+}
+
+impl WebPkiPins {
+    /// The accepted pins, sorted and without duplicates.
+    pub fn pins(&self) -> &[Pin] {
+        &self.pins
+    }
+}
+
+impl ServerCertPolicy for WebPkiPins {
+    fn check_server_cert(
+        &self,
+        chain: PeerChain<'_>,
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        match self.webpki.validate_pinned(chain, now, &self.pins) {
+            Ok(()) => check_name(chain, server_name),
+            Err(Rejection::Invalid(error)) => Err(error),
+            Err(Rejection::Unpinned { path }) => {
+                Err(PinMismatch::path(self.pins.clone(), chain, path).into())
+            }
+        }
+    }
+}
