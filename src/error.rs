@@ -81,8 +81,9 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "invalid pin {shown:?}{ellipsis}: {problem}; expected \"sha256/<base64>\" \
-                     (OkHttp) or \"sha256//<base64>\" (curl), where <base64> is the standard \
-                     base64 of the 32-byte SHA-256 digest of the certificate's \
+                     (OkHttp), \"sha256//<base64>\" (curl), pin-sha256=\"<base64>\" (HPKP), \
+                     \"SPKI-SHA256-BASE64 <base64>\" (iOS) or \"3 1 1 <hex>\" (DANE TLSA), \
+                     holding the 32-byte SHA-256 digest of the certificate's \
                      SubjectPublicKeyInfo"
                 )
             }
@@ -186,7 +187,15 @@ pub struct PinMismatch {
     peer: Peer,
     expected: Vec<Pin>,
     presented: Vec<Option<Pin>>,
-    validated_path: Option<Vec<Pin>>,
+    checked: Checked,
+}
+
+/// What had to match a pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Checked {
+    Leaf,
+    RawPublicKey,
+    ValidatedPath(Vec<Pin>),
 }
 
 impl PinMismatch {
@@ -196,7 +205,17 @@ impl PinMismatch {
             peer,
             expected,
             presented: presented_pins(chain),
-            validated_path: None,
+            checked: Checked::Leaf,
+        }
+    }
+
+    /// A raw public key (RFC 7250) mismatch.
+    pub(crate) fn raw_public_key(peer: Peer, expected: Vec<Pin>, key: Pin) -> Self {
+        Self {
+            peer,
+            expected,
+            presented: vec![Some(key)],
+            checked: Checked::RawPublicKey,
         }
     }
 
@@ -206,7 +225,7 @@ impl PinMismatch {
             peer: Peer::Server,
             expected,
             presented: presented_pins(chain),
-            validated_path: Some(path),
+            checked: Checked::ValidatedPath(path),
         }
     }
 
@@ -221,7 +240,7 @@ impl PinMismatch {
     }
 
     /// The pin of each presented certificate, leaf first, in the order the peer sent them;
-    /// `None` for a certificate too malformed to read.
+    /// `None` for a certificate too malformed to read. For a raw public key, its pin.
     pub fn presented(&self) -> &[Option<Pin>] {
         &self.presented
     }
@@ -234,7 +253,10 @@ impl PinMismatch {
     /// For WebPKI plus pins: the pins of the validated path, leaf first and trust anchor last;
     /// `None` for leaf pinning, where no path is built.
     pub fn validated_path(&self) -> Option<&[Pin]> {
-        self.validated_path.as_deref()
+        match &self.checked {
+            Checked::ValidatedPath(path) => Some(path),
+            Checked::Leaf | Checked::RawPublicKey => None,
+        }
     }
 
     /// Finds a `PinMismatch` inside a rustls handshake error.
@@ -267,20 +289,20 @@ impl PinMismatch {
 
 impl fmt::Display for PinMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.validated_path {
-            None => {
-                write!(
-                    f,
-                    "certificate pin mismatch: the {}'s leaf certificate key ",
-                    self.peer
-                )?;
+        match &self.checked {
+            Checked::Leaf | Checked::RawPublicKey => {
+                let what = match self.checked {
+                    Checked::RawPublicKey => "raw public key",
+                    _ => "leaf certificate key",
+                };
+                write!(f, "certificate pin mismatch: the {}'s {what} ", self.peer)?;
                 match self.leaf_pin() {
                     Some(leaf) => write!(f, "{leaf}")?,
                     None => f.write_str("(unreadable)")?,
                 }
                 f.write_str(" is not pinned")?;
             }
-            Some(path) => {
+            Checked::ValidatedPath(path) => {
                 f.write_str(
                     "certificate pin mismatch: the chain is valid, but no certificate on the \
                      validated path to a trusted root is pinned; validated path: ",
@@ -301,6 +323,9 @@ impl fmt::Display for PinMismatch {
         }
         f.write_str("; expected one of: ")?;
         write_list(f, self.expected.iter().map(|pin| pin.to_string()))?;
+        if self.checked == Checked::RawPublicKey {
+            return Ok(());
+        }
         f.write_str("; presented chain: ")?;
         write_list(
             f,
@@ -312,7 +337,7 @@ impl fmt::Display for PinMismatch {
                 }
             }),
         )?;
-        if let (None, Some(index)) = (&self.validated_path, self.pinned_non_leaf()) {
+        if let (Checked::Leaf, Some(index)) = (&self.checked, self.pinned_non_leaf()) {
             write!(
                 f,
                 "; note: certificate [{index}] matches a pin, but only the leaf is compared \

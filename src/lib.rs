@@ -72,6 +72,7 @@ mod error;
 mod pin;
 mod pinned;
 pub mod policy;
+mod raw_key;
 mod self_signed;
 mod signatures;
 mod time;
@@ -84,6 +85,7 @@ pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuild
 pub use error::{CaCertificateAsServer, Error, Peer, PinMismatch};
 pub use pin::Pin;
 pub use pinned::{LeafPins, PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
+pub use raw_key::{PinnedRawKeyClientVerifier, PinnedRawKeyServerVerifier, RawKeyPins};
 pub use self_signed::{SelfSignedRoots, SelfSignedVerifier};
 pub use verifier::{ClientVerifier, ServerVerifier};
 pub use webpki_pins::{PinnedWebPkiVerifier, PinnedWebPkiVerifierBuilder, WebPkiPins};

@@ -102,48 +102,150 @@ impl fmt::Debug for Pin {
 impl FromStr for Pin {
     type Err = Error;
 
-    /// Parses `sha256/<base64>` (OkHttp, HPKP) or `sha256//<base64>` (curl). Surrounding
-    /// whitespace is ignored; the base64 must be standard (not URL-safe) and decode to 32 bytes.
+    /// Parses every common way of writing an SPKI SHA-256 pin; surrounding whitespace is ignored:
+    ///
+    /// | form | origin |
+    /// |---|---|
+    /// | `sha256/<base64>` | OkHttp, Android |
+    /// | `sha256//<base64>` | curl `--pinnedpubkey` |
+    /// | `pin-sha256="<base64>"` | HPKP header |
+    /// | `SPKI-SHA256-BASE64 <base64>` (or `=`/`:`), or the plist `<key>SPKI-SHA256-BASE64</key><string><base64></string>` | iOS `NSPinnedDomains` |
+    /// | `3 1 1 <hex>`, optionally after `... IN TLSA` | DANE TLSA, selector 1 (SPKI), matching type 1 (SHA-256) |
+    ///
+    /// The base64 must be standard (not URL-safe) and decode to 32 bytes. SHA-1 pins are refused.
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let invalid = |problem: String| Error::InvalidPin {
             input: input.to_owned(),
             problem,
         };
-        let trimmed = input.trim();
-        let Some((algorithm, rest)) = trimmed.split_once('/') else {
-            return Err(invalid(
-                "there is no algorithm prefix (no '/' in the input)".into(),
-            ));
-        };
-        if !algorithm.eq_ignore_ascii_case("sha256") {
-            return Err(invalid(if algorithm.eq_ignore_ascii_case("sha1") {
-                "it is a SHA-1 pin; SHA-1 pins are not accepted because SHA-1 is broken \
-                 and OkHttp, curl and Android all pin SHA-256"
-                    .into()
+        let text = input.trim();
+        let digest = if let Some(rest) = strip_prefix_ignore_case(text, "pin-sha256=") {
+            let quoted = rest.trim_end_matches(';').trim();
+            let unquoted = quoted
+                .strip_prefix('"')
+                .and_then(|q| q.strip_suffix('"'))
+                .unwrap_or(quoted);
+            decode_base64(unquoted)
+        } else if let Some(rest) = strip_prefix_ignore_case(text, "<key>SPKI-SHA256-BASE64</key>") {
+            match rest
+                .trim()
+                .strip_prefix("<string>")
+                .and_then(|r| r.strip_suffix("</string>"))
+            {
+                Some(encoded) => decode_base64(encoded.trim()),
+                None => Err("the plist key is not followed by <string>…</string>".into()),
+            }
+        } else if let Some(rest) = strip_prefix_ignore_case(text, "SPKI-SHA256-BASE64") {
+            decode_base64(rest.trim_start_matches([' ', '\t', '=', ':']))
+        } else if let Some(record) = tlsa_record(text) {
+            decode_tlsa(record)
+        } else if let Some((algorithm, rest)) = text.split_once('/') {
+            if algorithm.eq_ignore_ascii_case("sha256") {
+                decode_base64(rest.strip_prefix('/').unwrap_or(rest))
+            } else if algorithm.eq_ignore_ascii_case("sha1") {
+                Err(
+                    "it is a SHA-1 pin; SHA-1 pins are not accepted because SHA-1 is broken \
+                     and OkHttp, curl and Android all pin SHA-256"
+                        .into(),
+                )
             } else {
-                format!("the algorithm prefix is {algorithm:?}")
-            }));
-        }
-        let encoded = rest.strip_prefix('/').unwrap_or(rest);
-        if encoded.contains(['-', '_']) {
-            return Err(invalid(
-                "the digest contains '-' or '_', which is base64url; pins use standard base64 \
-                 ('+' and '/')"
-                    .into(),
-            ));
-        }
-        let bytes = STANDARD
-            .decode(encoded)
-            .map_err(|e| invalid(format!("the digest is not valid base64 ({e})")))?;
-        let digest: [u8; Pin::LEN] = bytes.as_slice().try_into().map_err(|_| {
-            invalid(format!(
-                "the digest decodes to {} bytes instead of {}",
-                bytes.len(),
-                Pin::LEN
-            ))
-        })?;
-        Ok(Self(digest))
+                Err(format!("the algorithm prefix is {algorithm:?}"))
+            }
+        } else {
+            Err("it is in none of the known pin forms".into())
+        };
+        digest.map(Self).map_err(invalid)
     }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| text.get(prefix.len()..))
+        .flatten()
+}
+
+/// Standard base64 of exactly 32 bytes.
+fn decode_base64(encoded: &str) -> Result<[u8; Pin::LEN], String> {
+    if encoded.contains(['-', '_']) {
+        return Err(
+            "the digest contains '-' or '_', which is base64url; pins use standard \
+                    base64 ('+' and '/')"
+                .into(),
+        );
+    }
+    let bytes = STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the digest is not valid base64 ({e})"))?;
+    exactly_32(&bytes)
+}
+
+fn exactly_32(bytes: &[u8]) -> Result<[u8; Pin::LEN], String> {
+    bytes.try_into().map_err(|_| {
+        format!(
+            "the digest decodes to {} bytes instead of {}",
+            bytes.len(),
+            Pin::LEN
+        )
+    })
+}
+
+/// The `usage selector matching data` part of a TLSA record, if `text` looks like one: either
+/// it contains the `TLSA` type, or it starts with a single-digit usage field.
+fn tlsa_record(text: &str) -> Option<&str> {
+    if let Some(at) = text.find(" TLSA ").or_else(|| text.find("\tTLSA\t")) {
+        return text.get(at + 6..).map(str::trim);
+    }
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(digit), Some(space)) if digit.is_ascii_digit() && space.is_whitespace() => Some(text),
+        _ => None,
+    }
+}
+
+/// Parses `usage selector matching-type hex…` (the hex may be split by whitespace).
+fn decode_tlsa(record: &str) -> Result<[u8; Pin::LEN], String> {
+    let mut fields = record.split_whitespace();
+    let mut number = |name: &str| -> Result<u8, String> {
+        let field = fields.next().unwrap_or_default();
+        field
+            .parse::<u8>()
+            .map_err(|_| format!("the TLSA {name} field is {field:?}, not a number"))
+    };
+    let usage = number("usage")?;
+    let selector = number("selector")?;
+    let matching = number("matching type")?;
+    if usage > 3 {
+        return Err(format!("the TLSA usage is {usage}; usages are 0 to 3"));
+    }
+    if selector != 1 {
+        return Err(format!(
+            "the TLSA selector is {selector}; tlspin pins the public key (selector 1, \
+             SubjectPublicKeyInfo), not the whole certificate (selector 0)"
+        ));
+    }
+    if matching != 1 {
+        return Err(format!(
+            "the TLSA matching type is {matching}; tlspin pins SHA-256 digests (matching type 1)"
+        ));
+    }
+    let hex: String = fields.collect();
+    if hex.len() != 2 * Pin::LEN {
+        return Err(format!(
+            "the TLSA data has {} hex digits instead of {}",
+            hex.len(),
+            2 * Pin::LEN
+        ));
+    }
+    let digits: Option<Vec<u8>> = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let text = core::str::from_utf8(pair).ok()?;
+            u8::from_str_radix(text, 16).ok()
+        })
+        .collect();
+    exactly_32(&digits.ok_or("the TLSA data is not hexadecimal")?)
 }
 
 #[cfg(feature = "aws-lc-rs")]
@@ -194,9 +296,66 @@ mod tests {
     }
 
     #[test]
+    fn every_form_parses_to_the_same_pin() {
+        let pin = Pin::from_spki_der(b"tlspin");
+        let b64 = STANDARD.encode(pin.as_bytes());
+        let hex: String = pin.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
+        let (hex_a, hex_b) = hex.split_at(20);
+        let forms = [
+            format!("sha256/{b64}"),
+            format!("sha256//{b64}"),
+            format!("pin-sha256=\"{b64}\""),
+            format!("pin-sha256=\"{b64}\";"),
+            format!("PIN-SHA256={b64}"),
+            format!("SPKI-SHA256-BASE64 {b64}"),
+            format!("SPKI-SHA256-BASE64={b64}"),
+            format!("SPKI-SHA256-BASE64: {b64}"),
+            format!("<key>SPKI-SHA256-BASE64</key>\n  <string>{b64}</string>"),
+            format!("3 1 1 {hex}"),
+            format!("3 1 1 {}", hex.to_lowercase()),
+            format!("2 1 1 {hex_a} {hex_b}"),
+            format!("_443._tcp.example.com. 3600 IN TLSA 3 1 1 {hex}"),
+        ];
+        for form in forms {
+            assert_eq!(form.parse::<Pin>().unwrap(), pin, "{form}");
+        }
+    }
+
+    #[test]
+    fn tlsa_records_that_are_not_spki_sha256_are_refused() {
+        let hex = "AB".repeat(32);
+        let cases = [
+            (format!("3 0 1 {hex}"), "selector is 0"),
+            (format!("3 1 2 {}", "AB".repeat(64)), "matching type is 2"),
+            (format!("3 1 0 {hex}"), "matching type is 0"),
+            (format!("4 1 1 {hex}"), "usage is 4"),
+            (
+                format!("3 1 1 {}", "AB".repeat(31)),
+                "62 hex digits instead of 64",
+            ),
+            (format!("3 1 1 {}", "ZZ".repeat(32)), "not hexadecimal"),
+            ("3 x 1 00".to_string(), "selector field is \"x\""),
+            ("3 1".to_string(), "matching type field is \"\""),
+            (
+                format!("3 1 1 {}é", "A".repeat(63)),
+                "hex digits instead of 64",
+            ),
+        ];
+        for (input, needle) in cases {
+            let message = input.parse::<Pin>().unwrap_err().to_string();
+            assert!(message.contains(needle), "{input}: {message}");
+        }
+    }
+
+    #[test]
     fn rejections_say_what_was_seen() {
         let cases = [
-            ("", "no algorithm prefix"),
+            ("", "none of the known pin forms"),
+            ("pin-sha256=\"abc\"", "not valid base64"),
+            (
+                "<key>SPKI-SHA256-BASE64</key><integer>1</integer>",
+                "not followed by <string>",
+            ),
             (
                 "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
                 "algorithm prefix is \"47DEQpj8HBSa+\"",

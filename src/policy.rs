@@ -47,6 +47,13 @@ pub trait ServerCertPolicy: Debug + Send + Sync {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), rustls::Error>;
+
+    /// Whether the server must present a raw public key (RFC 7250) instead of a certificate.
+    /// Then [`PeerChain::end_entity`] holds the DER SubjectPublicKeyInfo, and handshake
+    /// signatures are checked against it (TLS 1.3 only).
+    fn requires_raw_public_keys(&self) -> bool {
+        false
+    }
 }
 
 /// Decides whether a client's certificate chain is acceptable (mTLS).
@@ -56,4 +63,10 @@ pub trait ServerCertPolicy: Debug + Send + Sync {
 pub trait ClientCertPolicy: Debug + Send + Sync {
     /// Checks `chain`, presented by a client, at time `now`.
     fn check_client_cert(&self, chain: PeerChain<'_>, now: UnixTime) -> Result<(), rustls::Error>;
+
+    /// Whether the client must present a raw public key (RFC 7250); see
+    /// [`ServerCertPolicy::requires_raw_public_keys`].
+    fn requires_raw_public_keys(&self) -> bool {
+        false
+    }
 }

@@ -2,9 +2,10 @@
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{
-    verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
+    verify_tls12_signature, verify_tls13_signature, verify_tls13_signature_with_raw_key,
+    CryptoProvider, WebPkiSupportedAlgorithms,
 };
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::error::Error;
@@ -50,6 +51,8 @@ impl Signatures {
         self.algorithms.supported_schemes()
     }
 
+    /// Checks a TLS 1.2 signature by `cert`'s key. (rustls negotiates raw public keys in TLS 1.3
+    /// only; were a raw key ever passed here, it would fail to parse as a certificate.)
     pub(crate) fn verify_tls12(
         &self,
         message: &[u8],
@@ -59,12 +62,19 @@ impl Signatures {
         verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
+    /// Checks a TLS 1.3 signature by `cert`'s key, or with raw public keys by the
+    /// SubjectPublicKeyInfo that rustls passes in `cert`'s place.
     pub(crate) fn verify_tls13(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
+        raw_public_key: bool,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if raw_public_key {
+            let spki = SubjectPublicKeyInfoDer::from(cert.as_ref());
+            return verify_tls13_signature_with_raw_key(message, &spki, dss, &self.algorithms);
+        }
         verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 }

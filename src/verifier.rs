@@ -77,11 +77,16 @@ impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls13(message, cert, dss)
+        self.signatures
+            .verify_tls13(message, cert, dss, self.policy.requires_raw_public_keys())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.signatures.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.policy.requires_raw_public_keys()
     }
 }
 
@@ -157,10 +162,15 @@ impl<P: ClientCertPolicy> ClientCertVerifier for ClientVerifier<P> {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls13(message, cert, dss)
+        self.signatures
+            .verify_tls13(message, cert, dss, self.policy.requires_raw_public_keys())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.signatures.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.policy.requires_raw_public_keys()
     }
 }

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use rcgen::{CertificateParams, DnType, KeyPair};
 use rustls::client::danger::ServerCertVerifier;
+use rustls::client::{AlwaysResolvesClientRawPublicKeys, ResolvesClientCert};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
+use rustls::server::{AlwaysResolvesServerRawPublicKeys, ResolvesServerCert};
 use rustls::sign::{CertifiedKey, SigningKey, SingleCertAndKey};
 use rustls::time_provider::TimeProvider;
 use rustls::{
@@ -309,6 +311,8 @@ pub struct Identity {
     pub key: PrivateKeyDer<'static>,
     /// Restrict the handshake signature to these schemes (as OpenSSL's `-sigalgs` would).
     pub only_schemes: Option<Vec<SignatureScheme>>,
+    /// Present the key as a raw public key (RFC 7250) instead of `chain`.
+    pub raw_public_key: bool,
 }
 
 impl Identity {
@@ -317,10 +321,19 @@ impl Identity {
             chain: vec![cert.der.clone()],
             key: cert.key_der(),
             only_schemes: None,
+            raw_public_key: false,
         }
     }
 
-    fn certified(self, provider: &CryptoProvider) -> (SingleCertAndKey, SchemeLog) {
+    /// Presents the key's SubjectPublicKeyInfo as a raw public key (RFC 7250) instead of `chain`.
+    pub fn raw_public_key(cert: &TestCert) -> Self {
+        Self {
+            raw_public_key: true,
+            ..Self::of(cert)
+        }
+    }
+
+    fn certified(self, provider: &CryptoProvider) -> (Arc<CertifiedKey>, SchemeLog) {
         let log = SchemeLog::default();
         let inner = provider
             .key_provider
@@ -331,8 +344,48 @@ impl Identity {
             only: self.only_schemes,
             log: log.clone(),
         };
-        let certified = CertifiedKey::new(self.chain, Arc::new(key));
-        (SingleCertAndKey::from(certified), log)
+        let chain = if self.raw_public_key {
+            // The leaf's key, which need not be the signing key.
+            let leaf = self
+                .chain
+                .first()
+                .expect("a leaf to take the public key from");
+            let spki = rustls::server::ParsedCertificate::try_from(leaf)
+                .expect("leaf parses")
+                .subject_public_key_info();
+            vec![CertificateDer::from(spki.as_ref().to_vec())]
+        } else {
+            self.chain
+        };
+        (Arc::new(CertifiedKey::new(chain, Arc::new(key))), log)
+    }
+
+    fn server_resolver(
+        self,
+        provider: &CryptoProvider,
+    ) -> (Arc<dyn ResolvesServerCert>, SchemeLog) {
+        let raw = self.raw_public_key;
+        let (key, log) = self.certified(provider);
+        let resolver: Arc<dyn ResolvesServerCert> = if raw {
+            Arc::new(AlwaysResolvesServerRawPublicKeys::new(key))
+        } else {
+            Arc::new(SingleCertAndKey::from(key))
+        };
+        (resolver, log)
+    }
+
+    fn client_resolver(
+        self,
+        provider: &CryptoProvider,
+    ) -> (Arc<dyn ResolvesClientCert>, SchemeLog) {
+        let raw = self.raw_public_key;
+        let (key, log) = self.certified(provider);
+        let resolver: Arc<dyn ResolvesClientCert> = if raw {
+            Arc::new(AlwaysResolvesClientRawPublicKeys::new(key))
+        } else {
+            Arc::new(SingleCertAndKey::from(key))
+        };
+        (resolver, log)
     }
 }
 
@@ -356,7 +409,7 @@ impl ServerSetup {
 
     /// The server config, and the log of the scheme its key signs with.
     pub fn build(self) -> (ServerConfig, SchemeLog) {
-        let (resolver, log) = self.identity.certified(&self.provider);
+        let (resolver, log) = self.identity.server_resolver(&self.provider);
         let builder = ServerConfig::builder_with_provider(self.provider)
             .with_protocol_versions(&self.versions)
             .expect("versions supported");
@@ -364,7 +417,7 @@ impl ServerSetup {
             Some(verifier) => builder.with_client_cert_verifier(verifier),
             None => builder.with_no_client_auth(),
         };
-        let mut config = builder.with_cert_resolver(Arc::new(resolver));
+        let mut config = builder.with_cert_resolver(resolver);
         config.time_provider = Arc::new(FixedTime(test_time()));
         (config, log)
     }
@@ -394,8 +447,8 @@ pub fn client_config_with_identity(
         .with_custom_certificate_verifier(verifier);
     let (mut config, log) = match identity {
         Some(identity) => {
-            let (resolver, log) = identity.certified(provider);
-            (builder.with_client_cert_resolver(Arc::new(resolver)), log)
+            let (resolver, log) = identity.client_resolver(provider);
+            (builder.with_client_cert_resolver(resolver), log)
         }
         None => (builder.with_no_client_auth(), SchemeLog::default()),
     };

@@ -1,0 +1,104 @@
+//! Raw public keys (RFC 7250): peers that present a bare SubjectPublicKeyInfo, pinned.
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{ServerName, UnixTime};
+
+use crate::error::{Error, Peer, PinMismatch};
+use crate::pin::Pin;
+use crate::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
+use crate::verifier::{ClientVerifier, ServerVerifier};
+
+/// Accepts a server that presents a raw public key (RFC 7250, TLS 1.3 only) matching a pin.
+///
+/// There is no certificate, so no validity period and no name: the pinned key is the whole
+/// identity. The client offers only the raw-public-key certificate type; a server that cannot
+/// present one fails the handshake. Pair it with a server using
+/// [`rustls::server::AlwaysResolvesServerRawPublicKeys`].
+pub type PinnedRawKeyServerVerifier = ServerVerifier<RawKeyPins>;
+
+/// Accepts an mTLS client that presents a raw public key (RFC 7250, TLS 1.3 only) matching a
+/// pin; pair it with [`rustls::client::AlwaysResolvesClientRawPublicKeys`] on the client.
+pub type PinnedRawKeyClientVerifier = ClientVerifier<RawKeyPins>;
+
+impl PinnedRawKeyServerVerifier {
+    /// Builds the verifier; fails with [`Error::NoPins`] or [`Error::UnusableProvider`].
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        pins: impl IntoIterator<Item = Pin>,
+    ) -> Result<Arc<Self>, Error> {
+        ServerVerifier::with_policy(&provider, RawKeyPins::new(Peer::Server, pins)?).map(Arc::new)
+    }
+}
+
+impl PinnedRawKeyClientVerifier {
+    /// Builds the verifier; fails with [`Error::NoPins`] or [`Error::UnusableProvider`].
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        pins: impl IntoIterator<Item = Pin>,
+    ) -> Result<Arc<Self>, Error> {
+        ClientVerifier::with_policy(&provider, RawKeyPins::new(Peer::Client, pins)?).map(Arc::new)
+    }
+}
+
+/// The policy behind the raw-public-key verifiers: the presented SubjectPublicKeyInfo must hash
+/// to a pin.
+#[derive(Debug, Clone)]
+pub struct RawKeyPins {
+    peer: Peer,
+    pins: Vec<Pin>,
+}
+
+impl RawKeyPins {
+    fn new(peer: Peer, pins: impl IntoIterator<Item = Pin>) -> Result<Self, Error> {
+        let mut pins: Vec<Pin> = pins.into_iter().collect();
+        if pins.is_empty() {
+            return Err(Error::NoPins);
+        }
+        pins.sort_unstable();
+        pins.dedup();
+        Ok(Self { peer, pins })
+    }
+
+    /// The accepted pins, sorted and without duplicates.
+    pub fn pins(&self) -> &[Pin] {
+        &self.pins
+    }
+
+    fn check(&self, chain: PeerChain<'_>) -> Result<(), rustls::Error> {
+        // In raw-public-key mode rustls hands over the SubjectPublicKeyInfo as the "certificate".
+        let key = Pin::from_spki_der(chain.end_entity.as_ref());
+        if self.pins.contains(&key) {
+            Ok(())
+        } else {
+            Err(PinMismatch::raw_public_key(self.peer, self.pins.clone(), key).into())
+        }
+    }
+}
+
+impl ServerCertPolicy for RawKeyPins {
+    fn check_server_cert(
+        &self,
+        chain: PeerChain<'_>,
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        self.check(chain)
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        true
+    }
+}
+
+impl ClientCertPolicy for RawKeyPins {
+    fn check_client_cert(&self, chain: PeerChain<'_>, _now: UnixTime) -> Result<(), rustls::Error> {
+        self.check(chain)
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        true
+    }
+}
