@@ -35,6 +35,18 @@ pub enum Error {
     },
     /// A verifier was built with no pins; it would reject every peer.
     NoPins,
+    /// A host pin set has no pins.
+    PinSetWithoutPins {
+        /// The set's host pattern.
+        pattern: String,
+    },
+    /// A host pattern could not be parsed.
+    InvalidHostPattern {
+        /// The pattern, as given.
+        pattern: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The [`CryptoProvider`](rustls::crypto::CryptoProvider) cannot back a verifier.
     UnusableProvider {
         /// What is wrong with its signature verification table.
@@ -98,6 +110,16 @@ impl fmt::Display for Error {
             Self::NoPins => f.write_str(
                 "no pins were configured: expected at least one (and a backup pin for key \
                  rotation); a verifier without pins would reject every peer",
+            ),
+            Self::PinSetWithoutPins { pattern } => write!(
+                f,
+                "the pin set for {pattern} has no pins: expected at least one (and a backup)"
+            ),
+            Self::InvalidHostPattern { pattern, problem } => write!(
+                f,
+                "invalid host pattern {pattern:?}: {problem}; expected a host name \
+                 (\"api.example.com\"), \"*.example.com\" (one label), \"**.example.com\" \
+                 (any depth, and the domain itself) or an IP address"
             ),
             Self::UnusableProvider { problem } => {
                 write!(f, "the CryptoProvider cannot back a verifier: {problem}")

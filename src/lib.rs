@@ -69,6 +69,8 @@ mod config;
 pub mod danger;
 mod der;
 mod error;
+mod host_pattern;
+mod host_pins;
 mod pin;
 mod pinned;
 pub mod policy;
@@ -83,6 +85,10 @@ mod webpki_pins;
 pub use certs::{certs_from_pem, certs_from_pem_file};
 pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuilderExt};
 pub use error::{CaCertificateAsServer, Error, Peer, PinMismatch};
+pub use host_pattern::HostPattern;
+pub use host_pins::{
+    ExpiredPinSet, HostPinSet, HostPinnedVerifier, HostPins, HostPinsBuilder, Lint, PinReport,
+};
 pub use pin::Pin;
 pub use pinned::{LeafPins, PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
 pub use raw_key::{PinnedRawKeyClientVerifier, PinnedRawKeyServerVerifier, RawKeyPins};
