@@ -73,6 +73,17 @@ pub enum Error {
         /// The PEM parser's complaint.
         problem: String,
     },
+    /// A pin configuration file is invalid.
+    Config {
+        /// The file (or "the given TOML").
+        source: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What is wrong, naming the bad value.
+        message: String,
+    },
     /// A file could not be read.
     Io {
         /// The file.
@@ -138,6 +149,12 @@ impl fmt::Display for Error {
                  found none"
             ),
             Self::Pem { source, problem } => write!(f, "cannot read PEM from {source}: {problem}"),
+            Self::Config {
+                source,
+                line,
+                column,
+                message,
+            } => write!(f, "{source}:{line}:{column}: {message}"),
             Self::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
             Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),
         }

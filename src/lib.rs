@@ -66,6 +66,8 @@
 
 mod certs;
 mod config;
+#[cfg(feature = "config")]
+mod config_file;
 pub mod danger;
 mod der;
 mod error;
@@ -84,6 +86,8 @@ mod webpki_pins;
 
 pub use certs::{certs_from_pem, certs_from_pem_file};
 pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuilderExt};
+#[cfg(feature = "config")]
+pub use config_file::PinConfig;
 pub use error::{CaCertificateAsServer, Error, Peer, PinMismatch};
 pub use host_pattern::HostPattern;
 pub use host_pins::{

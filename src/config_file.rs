@@ -1,0 +1,184 @@
+//! [`PinConfig`]: host pin sets from a TOML file a person writes by hand.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::UnixTime;
+use serde::Deserialize;
+use toml::value::{Datetime, Offset};
+use toml::Spanned;
+
+use crate::error::Error;
+use crate::host_pins::{HostPinSet, HostPinsBuilder};
+use crate::pin::Pin;
+use crate::time::{days_from_civil, days_in_month};
+
+/// Host pin sets loaded from TOML (feature `config`).
+///
+/// ```toml
+/// # Report pin failures instead of refusing connections (optional, default false).
+/// report_only = false
+///
+/// [hosts."api.example.com"]
+/// pins = [
+///   "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=",  # current key
+///   "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",  # backup key, kept offline
+/// ]
+/// expires = 2027-06-30   # optional: stop enforcing after this date (UTC)
+///
+/// [hosts."**.internal.example.com"]
+/// pins = ["pin-sha256=\"ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=\"", "3 1 1 E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"]
+/// ```
+///
+/// Host keys are [`HostPattern`](crate::HostPattern)s; pins take any form [`Pin`] parses;
+/// `expires` is a TOML date or date-time (a date means midnight UTC; a local date-time is read as
+/// UTC). Unknown keys are errors. Every error names the line, the column and the bad value.
+///
+/// ```
+/// # #[cfg(feature = "aws-lc-rs")] {
+/// # use std::sync::Arc;
+/// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
+/// # let mut roots = rustls::RootCertStore::empty();
+/// # roots.add(ca.cert.der().clone()).unwrap();
+/// let config = tlspin::PinConfig::parse(r#"
+///     [hosts."api.example.com"]
+///     pins = ["sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=",
+///             "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
+/// "#)?;
+/// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+/// let verifier = tlspin::HostPinnedVerifier::builder(roots, provider).config(&config).build()?;
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinConfig {
+    report_only: bool,
+    sets: Vec<HostPinSet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    report_only: bool,
+    #[serde(default)]
+    hosts: BTreeMap<String, Spanned<Host>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Host {
+    pins: Vec<Spanned<String>>,
+    expires: Option<Spanned<Datetime>>,
+}
+
+impl PinConfig {
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        parse(text, "the given TOML")
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
+            path: path.to_owned(),
+            error: Arc::new(error),
+        })?;
+        parse(&text, &path.display().to_string())
+    }
+
+    /// Whether pin failures are only reported.
+    pub fn report_only(&self) -> bool {
+        self.report_only
+    }
+
+    /// The pin sets, in the order of their patterns.
+    pub fn sets(&self) -> &[HostPinSet] {
+        &self.sets
+    }
+}
+
+impl HostPinsBuilder {
+    /// Adds the configuration's pin sets and report-only setting.
+    pub fn config(self, config: &PinConfig) -> Self {
+        self.pin_sets(config.sets.iter().cloned())
+            .report_only(config.report_only)
+    }
+}
+
+fn parse(text: &str, source: &str) -> Result<PinConfig, Error> {
+    let error_at = |offset: usize, message: String| {
+        let (line, column) = line_and_column(text, offset);
+        Error::Config {
+            source: source.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let file: File = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |span| span.start);
+        error_at(offset, e.message().trim().to_owned())
+    })?;
+    let mut sets = Vec::with_capacity(file.hosts.len());
+    for (pattern, host) in file.hosts {
+        let at = host.span().start;
+        let host = host.into_inner();
+        let mut pins = Vec::with_capacity(host.pins.len());
+        for pin in host.pins {
+            let parsed = pin
+                .get_ref()
+                .parse::<Pin>()
+                .map_err(|e| error_at(pin.span().start, format!("in [hosts.{pattern:?}]: {e}")))?;
+            pins.push(parsed);
+        }
+        let mut set = HostPinSet::new(&pattern, pins).map_err(|e| error_at(at, e.to_string()))?;
+        if let Some(expires) = host.expires {
+            let time = unix_time(expires.get_ref())
+                .map_err(|problem| error_at(expires.span().start, problem))?;
+            set = set.expires(time);
+        }
+        sets.push(set);
+    }
+    Ok(PinConfig {
+        report_only: file.report_only,
+        sets,
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
+}
+
+fn unix_time(value: &Datetime) -> Result<UnixTime, String> {
+    let Some(date) = value.date else {
+        return Err(format!(
+            "expires = {value} has no date; expected a date such as 2027-06-30"
+        ));
+    };
+    let (year, month, day) = (
+        u32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    );
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return Err(format!("expires = {value} is not a calendar date"));
+    }
+    let mut secs = days_from_civil(i64::from(year), month, day) * 86_400;
+    if let Some(time) = value.time {
+        secs += i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second);
+    }
+    if let Some(Offset::Custom { minutes }) = value.offset {
+        secs -= i64::from(minutes) * 60;
+    }
+    let secs = u64::try_from(secs)
+        .map_err(|_| format!("expires = {value} is before 1970; expected a future date"))?;
+    Ok(UnixTime::since_unix_epoch(Duration::from_secs(secs)))
+}
