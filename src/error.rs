@@ -84,6 +84,15 @@ pub enum Error {
         /// What is wrong, naming the bad value.
         message: String,
     },
+    /// A known-hosts file does not parse; it is left untouched.
+    KnownHostsCorrupt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A file could not be read.
     Io {
         /// The file.
@@ -155,6 +164,16 @@ impl fmt::Display for Error {
                 column,
                 message,
             } => write!(f, "{source}:{line}:{column}: {message}"),
+            Self::KnownHostsCorrupt {
+                path,
+                line,
+                problem,
+            } => write!(
+                f,
+                "{}:{line}: corrupt known-hosts entry: {problem}; the file was left as it is, \
+                 fix or delete that line",
+                path.display()
+            ),
             Self::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
             Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),
         }

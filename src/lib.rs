@@ -73,6 +73,7 @@ mod der;
 mod error;
 mod host_pattern;
 mod host_pins;
+mod known_hosts;
 mod pin;
 mod pinned;
 pub mod policy;
@@ -80,6 +81,7 @@ mod raw_key;
 mod self_signed;
 mod signatures;
 mod time;
+mod tofu;
 mod verifier;
 mod webpki_path;
 mod webpki_pins;
@@ -93,9 +95,11 @@ pub use host_pattern::HostPattern;
 pub use host_pins::{
     ExpiredPinSet, HostPinSet, HostPinnedVerifier, HostPins, HostPinsBuilder, Lint, PinReport,
 };
+pub use known_hosts::{KnownHost, KnownHosts, Trust};
 pub use pin::Pin;
 pub use pinned::{LeafPins, PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
 pub use raw_key::{PinnedRawKeyClientVerifier, PinnedRawKeyServerVerifier, RawKeyPins};
 pub use self_signed::{SelfSignedRoots, SelfSignedVerifier};
+pub use tofu::{KnownHostMismatch, Tofu, TofuVerifier};
 pub use verifier::{ClientVerifier, ServerVerifier};
 pub use webpki_pins::{PinnedWebPkiVerifier, PinnedWebPkiVerifierBuilder, WebPkiPins};

@@ -141,7 +141,14 @@ impl FromStr for Pin {
             decode_tlsa(record)
         } else if let Some((algorithm, rest)) = text.split_once('/') {
             if algorithm.eq_ignore_ascii_case("sha256") {
-                decode_base64(rest.strip_prefix('/').unwrap_or(rest))
+                match rest.strip_prefix('/') {
+                    // curl's "sha256//<base64>", or OkHttp's form of a digest whose base64
+                    // starts with '/': only one of the two is 44 characters long.
+                    Some(curl) => {
+                        decode_base64(curl).or_else(|e| decode_base64(rest).map_err(|_| e))
+                    }
+                    None => decode_base64(rest),
+                }
             } else if algorithm.eq_ignore_ascii_case("sha1") {
                 Err(
                     "it is a SHA-1 pin; SHA-1 pins are not accepted because SHA-1 is broken \
@@ -278,6 +285,17 @@ mod tests {
             Pin::from_spki_der(b"").to_string(),
             "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
+    }
+
+    #[test]
+    fn a_digest_whose_base64_starts_with_a_slash_round_trips_in_both_forms() {
+        let pin = Pin::from_sha256([0xfc; 32]);
+        assert!(pin.to_string().starts_with("sha256//P"), "{pin}");
+        assert_eq!(pin.to_string().parse::<Pin>().unwrap(), pin);
+        assert_eq!(pin.to_curl_string().parse::<Pin>().unwrap(), pin);
+        let pin = Pin::from_sha256([0xff; 32]);
+        assert_eq!(pin.to_string().parse::<Pin>().unwrap(), pin);
+        assert_eq!(pin.to_curl_string().parse::<Pin>().unwrap(), pin);
     }
 
     #[test]

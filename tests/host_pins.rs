@@ -55,7 +55,7 @@ fn verify_at(
     verifier
         .verify_server_cert(
             &pki.leaf.der,
-            &[pki.intermediate.cert.der.clone()],
+            std::slice::from_ref(&pki.intermediate.cert.der),
             &ServerName::try_from(host.to_string()).unwrap(),
             &[],
             now,

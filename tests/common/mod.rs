@@ -463,6 +463,8 @@ pub struct Negotiated {
     pub suite: rustls::CipherSuite,
     /// The scheme the server signed with (`None` if the server never signed).
     pub scheme: Option<SignatureScheme>,
+    /// Whether the session was resumed (no certificate was verified).
+    pub resumed: bool,
 }
 
 /// The result of an in-memory handshake, from both sides.
@@ -540,6 +542,7 @@ pub fn handshake(
             version: client.protocol_version().expect("version"),
             suite: client.negotiated_cipher_suite().expect("suite").suite(),
             scheme: *log.lock().unwrap(),
+            resumed: client.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
         }),
     };
     let server = match server_err {

@@ -149,5 +149,6 @@ pub fn connect(port: u16, config: ClientConfig) -> Result<super::Negotiated, rus
         version: conn.protocol_version().expect("version"),
         suite: conn.negotiated_cipher_suite().expect("suite").suite(),
         scheme: None,
+        resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
     })
 }

@@ -1,0 +1,244 @@
+//! [`TofuVerifier`]: trust on first use, backed by a [`KnownHosts`] store.
+
+use core::fmt;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{ServerName, UnixTime};
+use rustls::{CertificateError, OtherError, RootCertStore};
+
+use crate::der;
+use crate::error::Error;
+use crate::host_pattern::host_of;
+use crate::known_hosts::{KnownHost, KnownHosts, Trust};
+use crate::pin::Pin;
+use crate::pinned::check_validity;
+use crate::policy::{PeerChain, ServerCertPolicy};
+use crate::verifier::ServerVerifier;
+use crate::webpki_path::{check_name, WebPki};
+
+/// Trust on first use, like SSH: the first connection to a `host:port` records the server's key
+/// in a [`KnownHosts`] file; later connections must present the same key.
+///
+/// - The leaf's validity period is always checked.
+/// - With roots ([`KnownHosts::verifier_with_roots`]), a first chain that is valid for WebPKI
+///   (including the name) is recorded as [`Trust::WebPki`]; such a host is later accepted with
+///   its recorded key or with another WebPKI-valid chain, never with a certificate that fails
+///   WebPKI (so a self-signed impostor cannot take the place of a real server).
+/// - A mismatch fails with a [`KnownHostMismatch`] showing the stored and presented pins and how
+///   to update the entry.
+/// - A verifier never changes what it trusts for a host it has seen: it works from a snapshot
+///   of the store taken when it was built, plus the hosts it records itself. After changing the
+///   store ([`KnownHosts::forget`]), build a new verifier and a new rustls config: TLS 1.3
+///   resumption skips certificate verification, and rustls only refuses to resume a session
+///   across a *different* verifier.
+///
+/// # Security
+/// The first connection is unauthenticated: whoever answers it is trusted from then on. Check
+/// the recorded pin out of band when you can.
+pub type TofuVerifier = ServerVerifier<Tofu>;
+
+impl KnownHosts {
+    /// A verifier trusting servers on `port` on first use.
+    pub fn verifier(
+        &self,
+        provider: Arc<CryptoProvider>,
+        port: u16,
+    ) -> Result<Arc<TofuVerifier>, Error> {
+        self.build_verifier(provider, port, None)
+    }
+
+    /// Like [`KnownHosts::verifier`], and a first chain valid for WebPKI against `roots` marks
+    /// the host [`Trust::WebPki`].
+    pub fn verifier_with_roots(
+        &self,
+        provider: Arc<CryptoProvider>,
+        port: u16,
+        roots: impl Into<Arc<RootCertStore>>,
+    ) -> Result<Arc<TofuVerifier>, Error> {
+        let webpki = WebPki::new(roots.into(), &provider)?;
+        self.build_verifier(provider, port, Some(webpki))
+    }
+
+    fn build_verifier(
+        &self,
+        provider: Arc<CryptoProvider>,
+        port: u16,
+        webpki: Option<WebPki>,
+    ) -> Result<Arc<TofuVerifier>, Error> {
+        let policy = Tofu {
+            known: RwLock::new(self.for_port(port)?),
+            store: self.clone(),
+            port,
+            webpki,
+        };
+        ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+    }
+}
+
+/// The policy behind [`TofuVerifier`].
+pub struct Tofu {
+    store: KnownHosts,
+    port: u16,
+    webpki: Option<WebPki>,
+    /// The store's entries for `port` when built, plus hosts recorded since; never replaced.
+    known: RwLock<HashMap<String, KnownHost>>,
+}
+
+impl fmt::Debug for Tofu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tofu")
+            .field("store", &self.store.path())
+            .field("port", &self.port)
+            .field("webpki", &self.webpki.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tofu {
+    fn known(&self, host: &str) -> Option<KnownHost> {
+        // A poisoned lock only means another thread panicked mid-insert of a complete entry.
+        let known = self
+            .known
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        known.get(host).cloned()
+    }
+
+    fn remember(&self, entry: KnownHost) {
+        let mut known = self
+            .known
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        known.entry(entry.host.clone()).or_insert(entry);
+    }
+
+    fn compare(
+        &self,
+        stored: &KnownHost,
+        presented: Pin,
+        webpki_valid: bool,
+    ) -> Result<(), rustls::Error> {
+        if stored.pin == presented || (stored.trust == Trust::WebPki && webpki_valid) {
+            Ok(())
+        } else {
+            Err(
+                CertificateError::Other(OtherError(Arc::new(KnownHostMismatch {
+                    stored: stored.clone(),
+                    presented,
+                    store: self.store.path().display().to_string(),
+                })))
+                .into(),
+            )
+        }
+    }
+}
+
+impl ServerCertPolicy for Tofu {
+    fn check_server_cert(
+        &self,
+        chain: PeerChain<'_>,
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let fields = der::parse_certificate(chain.end_entity.as_ref())
+            .map_err(|_| CertificateError::BadEncoding)?;
+        check_validity(&fields, now)?;
+        let presented = Pin::from_spki_der(fields.spki);
+        let webpki_valid = self.webpki.as_ref().is_some_and(|webpki| {
+            webpki.validate(chain, now).is_ok() && check_name(chain, server_name).is_ok()
+        });
+        let host = host_of(server_name);
+        if let Some(stored) = self.known(&host) {
+            return self.compare(&stored, presented, webpki_valid);
+        }
+        let entry = KnownHost {
+            host,
+            port: self.port,
+            pin: presented,
+            trust: if webpki_valid {
+                Trust::WebPki
+            } else {
+                Trust::FirstUse
+            },
+            first_seen: UnixTime::since_unix_epoch(core::time::Duration::from_secs(now.as_secs())),
+        };
+        // Another process may have recorded the host meanwhile: `add` returns what is stored.
+        let stored = self
+            .store
+            .add(entry)
+            .map_err(|e| CertificateError::Other(OtherError(Arc::new(e))))?;
+        if stored.pin == presented {
+            log::info!("tlspin: trusting {stored} on first use");
+        }
+        self.remember(stored.clone());
+        self.compare(&stored, presented, webpki_valid)
+    }
+}
+
+/// A known host presented a different key than the one recorded for it.
+///
+/// Returned as `rustls::Error::InvalidCertificate(CertificateError::Other(..))`; downcast with
+/// [`KnownHostMismatch::from_rustls`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct KnownHostMismatch {
+    stored: KnownHost,
+    presented: Pin,
+    store: String,
+}
+
+impl KnownHostMismatch {
+    /// The stored entry.
+    pub fn stored(&self) -> &KnownHost {
+        &self.stored
+    }
+
+    /// The pin of the key the server presented.
+    pub fn presented(&self) -> Pin {
+        self.presented
+    }
+
+    /// Finds a `KnownHostMismatch` inside a rustls handshake error.
+    pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
+        match error {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
+                inner.downcast_ref::<Self>()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for KnownHostMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} presented key {}, but {} records {} ({}); someone may be intercepting the \
+             connection. If the server's key really changed (check out of band), delete the \
+             line \"{}\" from {} and build a new verifier",
+            self.stored.address(),
+            self.presented,
+            self.store,
+            self.stored.pin,
+            match self.stored.trust {
+                Trust::WebPki =>
+                    "first seen with a WebPKI-valid chain; a certificate that fails \
+                                  WebPKI cannot replace it",
+                Trust::FirstUse => "trusted on first use",
+            },
+            self.stored,
+            self.store,
+        )
+    }
+}
+
+/// Shown by rustls' `Display` of the enclosing error; see [`PinMismatch`](crate::PinMismatch).
+impl fmt::Debug for KnownHostMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for KnownHostMismatch {}
