@@ -37,14 +37,21 @@
 //!
 //! # What is here
 //!
-//! - [`Pin`]: an SPKI SHA-256 pin, in OkHttp (`sha256/…`) and curl (`sha256//…`) syntax.
-//! - [`PinnedServerVerifier`], [`PinnedClientVerifier`]: accept a peer whose leaf key is pinned.
-//! - [`ClientConfigBuilderExt`], [`ServerConfigBuilderExt`], [`pinned_client_config`]: configs
-//!   whose verifier uses the config's own provider.
-//! - [`danger`]: verifiers that weaken checks on purpose, and say how.
-//! - [`ServerVerifier`], [`ClientVerifier`] and the [`policy`] traits: your own policy, with
-//!   correct signature handling for free.
-//! - [`PinMismatch`]: the typed rejection, with the pins to compare.
+//! | pinning model | type | like |
+//! |---|---|---|
+//! | leaf key pin, no CA | [`PinnedServerVerifier`], [`PinnedClientVerifier`] (mTLS) | curl `--pinnedpubkey` |
+//! | WebPKI + a pin on the validated path | [`PinnedWebPkiVerifier`] | OkHttp `CertificatePinner` |
+//! | per-host pin sets, expiry, report-only | [`HostPinnedVerifier`], [`PinConfig`] (feature `config`) | Android `<pin-set>` |
+//! | self-signed certificates as roots | [`SelfSignedVerifier`] | a private CA |
+//! | raw public keys (RFC 7250) | [`PinnedRawKeyServerVerifier`], [`PinnedRawKeyClientVerifier`] | |
+//! | trust on first use | [`KnownHosts`], [`TofuVerifier`] | SSH `known_hosts` |
+//! | no authentication / no name check | [`danger::AcceptAnyServerCert`], [`danger::IgnoreServerName`] | |
+//!
+//! Also: [`Pin`] (every common pin syntax), [`certs_from_pem`], the config helpers
+//! [`ClientConfigBuilderExt`], [`ServerConfigBuilderExt`] and [`pinned_client_config`], typed
+//! rejections ([`PinMismatch`], [`KnownHostMismatch`], [`CaCertificateAsServer`]), and
+//! [`ServerVerifier`] / [`ClientVerifier`] with the [`policy`] traits for your own policy, with
+//! correct signature handling for free.
 //!
 //! # Features
 //!
