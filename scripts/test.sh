@@ -14,3 +14,6 @@ for features in "--no-default-features --features ring" "" "--all-features"; do
   # shellcheck disable=SC2086
   cargo test --workspace --locked $features
 done
+
+echo "== fuzz corpus replay (stable)"
+cargo test --manifest-path fuzz/Cargo.toml --lib --locked

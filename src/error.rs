@@ -86,8 +86,8 @@ pub enum Error {
     },
     /// A known-hosts file does not parse; it is left untouched.
     KnownHostsCorrupt {
-        /// The file.
-        path: PathBuf,
+        /// The file (or "the given text").
+        source: String,
         /// 1-based line.
         line: usize,
         /// What is wrong with it.
@@ -165,14 +165,13 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{source}:{line}:{column}: {message}"),
             Self::KnownHostsCorrupt {
-                path,
+                source,
                 line,
                 problem,
             } => write!(
                 f,
-                "{}:{line}: corrupt known-hosts entry: {problem}; the file was left as it is, \
-                 fix or delete that line",
-                path.display()
+                "{source}:{line}: corrupt known-hosts entry: {problem}; the file was left as it \
+                 is, fix or delete that line"
             ),
             Self::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
             Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),

@@ -114,6 +114,11 @@ impl KnownHosts {
         Ok(store)
     }
 
+    /// Parses the text of a known-hosts file, for example to check one before installing it.
+    pub fn parse(text: &str) -> Result<Vec<KnownHost>, Error> {
+        parse(text, "the given text")
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -176,7 +181,7 @@ impl KnownHosts {
 
     fn read(&self) -> Result<Vec<KnownHost>, Error> {
         match fs::read_to_string(&self.path) {
-            Ok(text) => parse(&text, &self.path),
+            Ok(text) => parse(&text, &self.path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(self.io(&self.path, e)),
         }
@@ -243,7 +248,7 @@ fn address(host: &str, port: u16) -> String {
     }
 }
 
-fn parse(text: &str, path: &Path) -> Result<Vec<KnownHost>, Error> {
+fn parse(text: &str, source: &str) -> Result<Vec<KnownHost>, Error> {
     let mut entries: Vec<KnownHost> = Vec::new();
     let mut seen: HashMap<(String, u16), usize> = HashMap::new();
     for (index, line) in text.lines().enumerate() {
@@ -253,14 +258,14 @@ fn parse(text: &str, path: &Path) -> Result<Vec<KnownHost>, Error> {
             continue;
         }
         let entry = parse_line(content).map_err(|problem| Error::KnownHostsCorrupt {
-            path: path.to_owned(),
+            source: source.to_owned(),
             line: line_number,
             problem,
         })?;
         let key = (entry.host.clone(), entry.port);
         if let Some(first) = seen.insert(key, line_number) {
             return Err(Error::KnownHostsCorrupt {
-                path: path.to_owned(),
+                source: source.to_owned(),
                 line: line_number,
                 problem: format!(
                     "{} is listed again (first on line {first})",

@@ -1,0 +1,199 @@
+//! Regenerates `fixtures/` and the seed corpora under `corpus/` (see README.md):
+//!
+//! ```text
+//! cargo run --manifest-path fuzz/Cargo.toml --example make_corpus
+//! ```
+//!
+//! Certificates come from rcgen; handshake seeds are the bytes real rustls peers exchanged.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
+use tlspin::{Pin, PinnedClientVerifier, PinnedServerVerifier};
+
+type Error = Box<dyn std::error::Error>;
+
+fn params(names: &[&str], common_name: &str) -> Result<CertificateParams, Error> {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2034, 1, 1);
+    Ok(params)
+}
+
+fn write(root: &Path, relative: &str, bytes: impl AsRef<[u8]>) -> Result<(), Error> {
+    let path = root.join(relative);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+fn chain_seed(name: u8, certs: &[&CertificateDer<'_>]) -> Vec<u8> {
+    let mut out = vec![name];
+    for cert in certs {
+        out.extend_from_slice(&(cert.len() as u16).to_be_bytes());
+        out.extend_from_slice(cert);
+    }
+    out
+}
+
+/// Runs a handshake in memory and returns (client-to-server, server-to-client) bytes.
+fn record(client: ClientConfig, server: ServerConfig) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let name = ServerName::try_from("localhost")?;
+    let mut client = Connection::Client(ClientConnection::new(Arc::new(client), name)?);
+    let mut server = Connection::Server(ServerConnection::new(Arc::new(server))?);
+    let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        while client.wants_write() {
+            client.write_tls(&mut a)?;
+        }
+        server.read_tls(&mut &a[..])?;
+        server.process_new_packets()?;
+        while server.wants_write() {
+            server.write_tls(&mut b)?;
+        }
+        client.read_tls(&mut &b[..])?;
+        client.process_new_packets()?;
+        to_server.extend(a);
+        to_client.extend(b);
+    }
+    if client.is_handshaking() || server.is_handshaking() {
+        return Err("handshake did not complete".into());
+    }
+    Ok((to_server, to_client))
+}
+
+fn main() -> Result<(), Error> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let mut ca_params = params(&[], "tlspin fuzz CA")?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let leaf = params(&["localhost", "127.0.0.1"], "localhost")?.signed_by(&leaf_key, &issuer)?;
+    let client_key = KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
+    let client = params(&["client"], "client")?.self_signed(&client_key)?;
+
+    write(root, "fixtures/ca.der", ca.der())?;
+    write(root, "fixtures/leaf.der", leaf.der())?;
+    write(root, "fixtures/leaf.key", leaf_key.serialize_der())?;
+    write(root, "fixtures/client.der", client.der())?;
+    write(root, "fixtures/client.key", client_key.serialize_der())?;
+
+    let leaf_pin = Pin::from_cert_der(leaf.der())?;
+    let client_pin = Pin::from_cert_der(client.der())?;
+    let hex: String = leaf_pin
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let b64 = leaf_pin.to_string().replace("sha256/", "");
+    for (i, form) in [
+        leaf_pin.to_string(),
+        leaf_pin.to_curl_string(),
+        format!("pin-sha256=\"{b64}\""),
+        format!("SPKI-SHA256-BASE64: {b64}"),
+        format!("<key>SPKI-SHA256-BASE64</key><string>{b64}</string>"),
+        format!("_443._tcp.localhost. IN TLSA 3 1 1 {hex}"),
+        "sha1/TnTBo4Lmr3J9dSm0bOyEfJ7xTls=".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(root, &format!("corpus/pin_parse/form{i}"), form)?;
+    }
+
+    write(root, "corpus/cert_pin/leaf.der", leaf.der())?;
+    write(root, "corpus/cert_pin/ca.der", ca.der())?;
+    write(root, "corpus/cert_pin/leaf.pem", leaf.pem() + &ca.pem())?;
+
+    for (i, seed) in [
+        chain_seed(0, &[leaf.der(), ca.der()]),
+        chain_seed(1, &[leaf.der(), ca.der()]),
+        chain_seed(2, &[leaf.der()]),
+        chain_seed(0, &[ca.der()]),
+        chain_seed(0, &[client.der(), leaf.der()]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(root, &format!("corpus/verify_chain/chain{i}"), seed)?;
+    }
+
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let server_key = || PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let client_key_der =
+        || PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(client_key.serialize_der()));
+    for (label, version) in [
+        ("tls12", &rustls::version::TLS12),
+        ("tls13", &rustls::version::TLS13),
+    ] {
+        let client_builder = || -> Result<_, Error> {
+            Ok(ClientConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(&[version])?
+                .dangerous()
+                .with_custom_certificate_verifier(
+                    PinnedServerVerifier::builder(provider.clone())
+                        .pin(leaf_pin)
+                        .build()?,
+                ))
+        };
+        let server_builder = || -> Result<_, Error> {
+            Ok(ServerConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(&[version])?)
+        };
+        let chain = vec![leaf.der().clone(), ca.der().clone()];
+
+        let (_, to_client) = record(
+            client_builder()?.with_no_client_auth(),
+            server_builder()?
+                .with_no_client_auth()
+                .with_single_cert(chain.clone(), server_key())?,
+        )?;
+        write(root, &format!("corpus/client_handshake/{label}"), to_client)?;
+
+        let (to_server, _) = record(
+            client_builder()?
+                .with_client_auth_cert(vec![client.der().clone()], client_key_der())?,
+            server_builder()?
+                .with_client_cert_verifier(
+                    PinnedClientVerifier::builder(provider.clone())
+                        .pin(client_pin)
+                        .build()?,
+                )
+                .with_single_cert(chain, server_key())?,
+        )?;
+        write(root, &format!("corpus/server_handshake/{label}"), to_server)?;
+    }
+
+    write(
+        root,
+        "corpus/known_hosts/sample",
+        format!(
+            "# comment\ndevice.lan:443 {leaf_pin} tofu 2026-01-01T00:00:00Z\n\
+             [::1]:8443 {client_pin} webpki 2026-01-02T03:04:05Z\n"
+        ),
+    )?;
+    write(
+        root,
+        "corpus/pin_config/sample.toml",
+        format!(
+            "report_only = true\n\n[hosts.\"api.example.com\"]\npins = [\"{leaf_pin}\", \"{}\"]\n\
+             expires = 2027-06-30\n\n[hosts.\"**.internal.example\"]\npins = [\"3 1 1 {hex}\"]\n",
+            client_pin.to_curl_string()
+        ),
+    )?;
+    println!("wrote fixtures/ and corpus/ under {}", root.display());
+    Ok(())
+}
