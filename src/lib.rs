@@ -45,6 +45,7 @@
 //! - [`ServerVerifier`], [`ClientVerifier`] and the [`policy`] traits: your own policy, with
 //!   correct signature handling for free.
 //! - [`PinMismatch`]: the typed rejection, with the pins to compare.
+//! - [`explain`]: a failed handshake's `rustls::Error` in plain words, with the likely fix.
 //!
 //! # Features
 //!
@@ -69,6 +70,7 @@ mod config;
 pub mod danger;
 mod der;
 mod error;
+mod explain;
 mod pin;
 mod pinned;
 pub mod policy;
@@ -78,6 +80,7 @@ mod verifier;
 pub use certs::{certs_from_pem, certs_from_pem_file};
 pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuilderExt};
 pub use error::{Error, Peer, PinMismatch};
+pub use explain::{explain, Explanation, FailureKind};
 pub use pin::Pin;
 pub use pinned::{LeafPins, PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
 pub use verifier::{ClientVerifier, ServerVerifier};
