@@ -64,7 +64,7 @@ enum Command {
     /// supports, and whether each rustls provider (aws-lc-rs, ring) can talk to it, and why not.
     #[command(after_help = EXIT_CODES)]
     Probe {
-        /// The server, as HOST:PORT ([v6]:PORT for IPv6).
+        /// The server, as HOST:PORT (an IPv6 address in brackets: `[::1]:443`).
         target: String,
         /// The server name to send (SNI); defaults to HOST.
         #[arg(long, value_name = "NAME")]

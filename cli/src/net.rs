@@ -1,7 +1,7 @@
 //! Targets (`HOST:PORT`), sockets with timeouts, and a rustls handshake over them.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ pub struct Target {
     /// The TCP port.
     pub port: u16,
     /// The name sent in SNI and used as the rustls `ServerName`: `--sni`, else the host.
-    pub server_name: String,
+    pub server_name: ServerName<'static>,
     /// How long each connect, read and write may take.
     pub timeout: Duration,
 }
@@ -54,11 +54,10 @@ impl Target {
         if port == 0 {
             return Err(invalid("port 0 cannot be connected to"));
         }
-        let server_name = sni.unwrap_or(host).to_owned();
-        ServerName::try_from(server_name.as_str()).map_err(|_| {
+        let name = sni.unwrap_or(host);
+        let server_name = ServerName::try_from(name.to_owned()).map_err(|_| {
             Failure::usage(format!(
-                "expected a DNS name or IP address to present as the server name, found \
-                 {server_name:?}"
+                "expected a DNS name or IP address to present as the server name, found {name:?}"
             ))
         })?;
         Ok(Self {
@@ -71,9 +70,9 @@ impl Target {
 
     /// The server name to send in SNI: `None` for an IP address (TLS never sends those).
     pub fn sni(&self) -> Option<&str> {
-        match self.server_name.parse::<IpAddr>() {
-            Ok(_) => None,
-            Err(_) => Some(&self.server_name),
+        match &self.server_name {
+            ServerName::DnsName(name) => Some(name.as_ref()),
+            _ => None,
         }
     }
 
@@ -148,13 +147,8 @@ pub fn handshake(
     target: &Target,
     config: Arc<ClientConfig>,
 ) -> Result<ClientConnection, HandshakeError> {
-    let name = ServerName::try_from(target.server_name.clone()).map_err(|_| {
-        HandshakeError::Network(Failure::usage(format!(
-            "expected a valid server name, found {:?}",
-            target.server_name
-        )))
-    })?;
-    let mut connection = ClientConnection::new(config, name).map_err(HandshakeError::Tls)?;
+    let mut connection =
+        ClientConnection::new(config, target.server_name.clone()).map_err(HandshakeError::Tls)?;
     let mut socket = target.connect().map_err(HandshakeError::Network)?;
     let deadline = Instant::now() + target.timeout * 4;
     let mut read_total = 0usize;

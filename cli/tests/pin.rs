@@ -285,6 +285,39 @@ fn network_errors_exit_3() {
 }
 
 #[test]
+fn a_server_that_never_answers_times_out_with_exit_3() {
+    // A loopback listener that accepts connections and never says anything.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(4) {
+            held.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    let target = format!("127.0.0.1:{port}");
+    let run = tlspin(&["--timeout", "1", "probe", &target], None);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "timed out after 1s waiting for {target} to answer a ClientHello: expected a \
+             ServerHello or an alert, received 0 bytes"
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = tlspin(&["--timeout", "1", "pin", &target], None);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("timed out after 1s waiting to read from {target}")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_server_that_is_not_tls_exits_3() {
     // A loopback listener that answers every connection with HTTP text.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
