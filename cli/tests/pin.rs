@@ -5,13 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{openssl, openssl_cert, tlspin, SServer};
-use tlspin::Pin;
-
-/// The library's pin of the first certificate in a PEM file.
-fn library_pin(cert: &Path) -> Pin {
-    Pin::from_cert_der(&tlspin::certs_from_pem_file(cert).unwrap()[0]).unwrap()
-}
+use common::{library_pin, openssl, openssl_cert, tlspin, SServer};
 
 /// What `openssl x509 -fingerprint -sha256 -noout` prints after `=`.
 fn openssl_fingerprint(cert: &Path) -> String {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{names, openssl_cert, probe_json, suites, tlspin, verdict, SServer};
+use common::{library_pin, names, openssl_cert, probe_json, suites, tlspin, verdict, SServer};
 
 const P256: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 const RSA: &[&str] = &["-newkey", "rsa:2048"];
@@ -23,6 +23,9 @@ fn static_rsa_only() {
     assert!(suites(&report, "TLS 1.3").is_empty());
     assert_eq!(report["versions"][1]["cipher_suites"][0]["rustls"], false);
     assert!(names(&report, "TLS 1.2", "signature_schemes").is_empty());
+    // Read from the plaintext TLS 1.2 Certificate message by the probe's own parser.
+    assert_eq!(report["certificate"]["key_type"], "RSA 2048-bit");
+    assert_eq!(report["certificate"]["pin"], library_pin(&cert).to_string());
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
@@ -128,6 +131,7 @@ fn ed448_only() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ED448"]);
     assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ED448"]);
+    assert_eq!(report["certificate"]["key_type"], "Ed448");
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
@@ -224,6 +228,11 @@ fn normal_rsa_and_ecdsa_server() {
     let run = tlspin(&["probe", &format!("127.0.0.1:{}", server.port)], None);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("TLS 1.3: supported"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("certificate: CN=localhost, "),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains(
             "TLS_RSA_WITH_AES_128_GCM_SHA256  (static-RSA key exchange: rustls never implements it)"

@@ -17,8 +17,10 @@ pub mod wire;
 
 use std::fmt::Write as _;
 
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
+use crate::certinfo::{describe, CertInfo};
 use crate::exit::{Exit, Failure};
 use crate::net::{handshake, HandshakeError, Target};
 use crate::providers::{inspecting_config, providers};
@@ -32,6 +34,12 @@ pub struct ProbeReport {
     pub target: String,
     /// The SNI sent (none for an IP address).
     pub server_name: Option<String>,
+    /// The leaf certificate the server presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertInfo>,
+    /// Why the leaf certificate could not be described (or that none was seen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_problem: Option<String>,
     /// TLS 1.3 down to TLS 1.0, each supported or not.
     pub versions: Vec<VersionReport>,
     /// One verdict per rustls provider.
@@ -135,9 +143,21 @@ pub fn probe(target: &Target, progress: &mut dyn FnMut(&str)) -> Result<ProbeRep
             }
         });
     }
+    let (certificate, certificate_problem) = match &profile.certificate {
+        Some(der) => match describe(&CertificateDer::from(der.as_slice()), 0) {
+            Ok(info) => (Some(info), None),
+            Err(failure) => (None, Some(failure.message)),
+        },
+        None => (
+            None,
+            Some("the server presented no certificate to the probe".to_owned()),
+        ),
+    };
     Ok(ProbeReport {
         target: target.display(),
         server_name: target.sni().map(str::to_owned),
+        certificate,
+        certificate_problem,
         versions: version_reports(&profile, &all),
         providers: verdicts,
     })
@@ -197,6 +217,19 @@ pub fn render(report: &ProbeReport) -> String {
     let mut out = String::new();
     let sni = report.server_name.as_deref().unwrap_or("none, IP address");
     let _ = writeln!(out, "{} (SNI: {sni})", report.target);
+    match (&report.certificate, &report.certificate_problem) {
+        (Some(cert), _) => {
+            let _ = writeln!(
+                out,
+                "certificate: {}, {}, issued by {}, pin {}",
+                cert.subject, cert.key_type, cert.issuer, cert.pin
+            );
+        }
+        (None, Some(problem)) => {
+            let _ = writeln!(out, "certificate: {problem}");
+        }
+        (None, None) => {}
+    }
     for version in &report.versions {
         if !version.supported {
             let _ = writeln!(out, "\n{}: not supported", version.version);

@@ -41,6 +41,8 @@ pub struct VersionSupport {
 pub struct ServerProfile {
     /// The supported versions.
     pub versions: Vec<VersionSupport>,
+    /// The leaf certificate (DER) of the newest version that presented one.
+    pub certificate: Option<Vec<u8>>,
 }
 
 impl ServerProfile {
@@ -86,7 +88,8 @@ pub fn scan(
                 .and_then(|hello| hello.group))
         })?;
         progress("TLS 1.3 signature schemes");
-        let schemes = tls13_schemes::discover(target, &schemes);
+        let (schemes, leaf) = tls13_schemes::discover(target, &schemes);
+        profile.certificate = leaf;
         profile.versions.push(VersionSupport {
             version: TLS13,
             suites,
@@ -110,7 +113,11 @@ pub fn scan(
             Ok(exchange(target, &hello)?.filter(|hello| hello.version == version))
         };
         let suites = enumerate(&legacy, |offer| {
-            Ok(hello(offer, &groups, &schemes)?.map(|h| h.cipher_suite))
+            let reply = hello(offer, &groups, &schemes)?;
+            if profile.certificate.is_none() {
+                profile.certificate = reply.as_ref().and_then(|h| h.certificates.first().cloned());
+            }
+            Ok(reply.map(|h| h.cipher_suite))
         })?;
         if suites.is_empty() {
             continue;

@@ -202,6 +202,7 @@ mod tests {
                 groups: groups.to_vec(),
                 schemes: schemes.to_vec(),
             }],
+            certificate: None,
         }
     }
 

@@ -108,6 +108,11 @@ pub fn verdict(report: &serde_json::Value, provider: &str) -> (bool, String) {
     )
 }
 
+/// The library's pin of the first certificate in a PEM file.
+pub fn library_pin(cert: &Path) -> tlspin::Pin {
+    tlspin::Pin::from_cert_der(&tlspin::certs_from_pem_file(cert).expect("PEM")[0]).expect("pin")
+}
+
 /// A self-signed `localhost` certificate made by `openssl req` under `dir`, named `name`.
 pub fn openssl_cert(dir: &Path, name: &str, newkey: &[&str]) -> (PathBuf, PathBuf) {
     let sub = dir.join(name);
