@@ -42,8 +42,14 @@ struct Cli {
     /// Print JSON on stdout instead of text.
     #[arg(long, global = true)]
     json: bool,
-    /// Seconds allowed for each connect, read and write.
-    #[arg(long, global = true, default_value_t = 5, value_name = "SECONDS")]
+    /// Seconds allowed for each connect, read and write (1 to 3600).
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 5,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
     timeout: u64,
 }
 
@@ -121,7 +127,7 @@ fn to_json(value: &impl Serialize) -> String {
 }
 
 fn run(cli: Cli) -> Result<(Exit, String), Failure> {
-    let timeout = Duration::from_secs(cli.timeout.max(1));
+    let timeout = Duration::from_secs(cli.timeout);
     match cli.command {
         Command::Pin { input, sni } => {
             let report = match local_input(&input)? {

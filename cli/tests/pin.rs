@@ -182,6 +182,11 @@ fn input_errors_exit_2_and_say_what_was_expected() {
     // clap's own usage errors use the same code.
     assert_eq!(tlspin(&["pin"], None).code, 2);
     assert_eq!(tlspin(&["frobnicate"], None).code, 2);
+    for timeout in ["0", "3601", "soon"] {
+        let run = tlspin(&["--timeout", timeout, "probe", "127.0.0.1:1"], None);
+        assert_eq!(run.code, 2, "--timeout {timeout}: {run:?}");
+        assert!(run.stderr.contains("--timeout <SECONDS>"), "{}", run.stderr);
+    }
     // --json reports errors as JSON too.
     let run = tlspin(&["--json", "pin", "no-such-file"], None);
     assert_eq!(run.json()["exit_code"], 2);

@@ -129,6 +129,19 @@ fn ed448_only() {
     let server = SServer::start(&cert, &key, &[]);
     let (code, report) = probe_json(server.port);
     assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        suites(&report, "TLS 1.3"),
+        [
+            "TLS13_AES_128_GCM_SHA256",
+            "TLS13_AES_256_GCM_SHA384",
+            "TLS13_CHACHA20_POLY1305_SHA256"
+        ]
+    );
+    let tls12 = suites(&report, "TLS 1.2");
+    assert!(
+        tls12.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_owned()),
+        "{tls12:?}"
+    );
     assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ED448"]);
     assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ED448"]);
     assert_eq!(report["certificate"]["key_type"], "Ed448");
