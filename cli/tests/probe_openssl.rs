@@ -267,3 +267,50 @@ fn normal_rsa_and_ecdsa_server() {
     // No progress output when stderr is not a terminal.
     assert_eq!(run.stderr, "");
 }
+
+/// `--sni` reaches the server: an `s_server` that presents a second certificate for
+/// `device.local` shows it to the probe (raw ClientHellos and rustls handshakes alike) only when
+/// that name is sent.
+#[test]
+fn sni_selects_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (default_cert, default_key) = openssl_cert(dir.path(), "p256", P256);
+    let (named_cert, named_key) = openssl_cert(
+        dir.path(),
+        "p384",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    for (version, flag) in [("TLS 1.2", "-tls1_2"), ("TLS 1.3", "-tls1_3")] {
+        let server = SServer::start(
+            &default_cert,
+            &default_key,
+            &[
+                flag,
+                "-servername",
+                "device.local",
+                "-cert2",
+                named_cert.to_str().unwrap(),
+                "-key2",
+                named_key.to_str().unwrap(),
+            ],
+        );
+        let target = format!("127.0.0.1:{}", server.port);
+        let with_sni = tlspin(&["--json", "probe", &target, "--sni", "device.local"], None).json();
+        assert_eq!(with_sni["server_name"], "device.local");
+        assert_eq!(
+            with_sni["certificate"]["key_type"], "ECDSA P-384",
+            "{version}"
+        );
+        assert_eq!(
+            with_sni["certificate"]["pin"],
+            library_pin(&named_cert).to_string()
+        );
+        let without = tlspin(&["--json", "probe", &target], None).json();
+        assert_eq!(without["server_name"], serde_json::Value::Null);
+        assert_eq!(
+            without["certificate"]["key_type"], "ECDSA P-256",
+            "{version}"
+        );
+        assert!(!suites(&with_sni, version).is_empty(), "{version}");
+    }
+}
