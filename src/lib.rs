@@ -49,7 +49,8 @@
 //!
 //! Also: [`Pin`] (every common pin syntax), [`certs_from_pem`], the config helpers
 //! [`ClientConfigBuilderExt`], [`ServerConfigBuilderExt`] and [`pinned_client_config`], typed
-//! rejections ([`PinMismatch`], [`KnownHostMismatch`], [`CaCertificateAsServer`]), and
+//! rejections ([`PinMismatch`], [`KnownHostMismatch`], [`CaCertificateAsServer`]), [`explain`] for a
+//! failed handshake's `rustls::Error` in plain words with the likely fix, and
 //! [`ServerVerifier`] / [`ClientVerifier`] with the [`policy`] traits for your own policy, with
 //! correct signature handling for free.
 //!
@@ -78,6 +79,7 @@ mod config_file;
 pub mod danger;
 mod der;
 mod error;
+mod explain;
 mod host_pattern;
 mod host_pins;
 mod known_hosts;
@@ -98,6 +100,7 @@ pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuild
 #[cfg(feature = "config")]
 pub use config_file::PinConfig;
 pub use error::{CaCertificateAsServer, Error, Peer, PinMismatch};
+pub use explain::{explain, Explanation, FailureKind};
 pub use host_pattern::HostPattern;
 pub use host_pins::{
     ExpiredPinSet, HostPinSet, HostPinnedVerifier, HostPins, HostPinsBuilder, Lint, PinReport,

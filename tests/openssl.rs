@@ -119,6 +119,12 @@ fn ed448_tls12_server_fails_cleanly_not_with_peer_misbehaved() {
             rustls::Error::PeerMisbehaved(PeerMisbehaved::SignedKxWithWrongAlgorithm),
             "{name}: the hand-written contrast no longer reproduces the seed's error"
         );
+        assert_eq!(
+            tlspin::explain(&error).kind,
+            tlspin::FailureKind::SignatureSchemeMismatch,
+            "{name}: {}",
+            tlspin::explain(&error)
+        );
         for (kind, verifier) in tlspin_verifiers(&provider, &cert) {
             let error = server.connect(client(&provider, verifier)).unwrap_err();
             assert_eq!(

@@ -1,0 +1,264 @@
+//! Targets (`HOST:PORT`), sockets with timeouts, and a rustls handshake over them.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
+
+use crate::exit::Failure;
+
+/// A server to connect to, and the name to present to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The host as given: a DNS name or an IP address (without brackets).
+    pub host: String,
+    /// The TCP port.
+    pub port: u16,
+    /// The name sent in SNI and used as the rustls `ServerName`: `--sni`, else the host.
+    pub server_name: ServerName<'static>,
+    /// How long each connect, read and write may take.
+    pub timeout: Duration,
+}
+
+impl Target {
+    /// Parses `HOST:PORT` (`[v6]:PORT` for IPv6 addresses).
+    pub fn parse(input: &str, sni: Option<&str>, timeout: Duration) -> Result<Self, Failure> {
+        let invalid = |problem: &str| {
+            Failure::usage(format!(
+                "expected HOST:PORT (e.g. example.com:443, 127.0.0.1:4433 or [::1]:4433), \
+                 found {input:?}: {problem}"
+            ))
+        };
+        let (host, port) = if let Some(rest) = input.strip_prefix('[') {
+            let (host, port) = rest
+                .split_once("]:")
+                .ok_or_else(|| invalid("a bracketed IPv6 address must be followed by ]:PORT"))?;
+            (host, port)
+        } else {
+            input
+                .rsplit_once(':')
+                .ok_or_else(|| invalid("there is no ':PORT'"))?
+        };
+        if host.is_empty() {
+            return Err(invalid("the host is empty"));
+        }
+        if host.contains(':') && !input.starts_with('[') {
+            return Err(invalid("write IPv6 addresses in brackets"));
+        }
+        let port: u16 = port
+            .parse()
+            .map_err(|_| invalid("the port is not a number from 1 to 65535"))?;
+        if port == 0 {
+            return Err(invalid("port 0 cannot be connected to"));
+        }
+        let name = sni.unwrap_or(host);
+        let server_name = ServerName::try_from(name.to_owned()).map_err(|_| {
+            Failure::usage(format!(
+                "expected a DNS name or IP address to present as the server name, found {name:?}"
+            ))
+        })?;
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            server_name,
+            timeout,
+        })
+    }
+
+    /// The server name to send in SNI: `None` for an IP address (TLS never sends those).
+    pub fn sni(&self) -> Option<&str> {
+        match &self.server_name {
+            ServerName::DnsName(name) => Some(name.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// `HOST:PORT`, for messages.
+    pub fn display(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// Connects over TCP with the target's timeout on connecting, reading and writing.
+    pub fn connect(&self) -> Result<TcpStream, Failure> {
+        let addresses: Vec<SocketAddr> = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| {
+                Failure::network(format!(
+                    "cannot resolve {}: expected an address for the host, got: {e}",
+                    self.host
+                ))
+            })?
+            .collect();
+        let mut last_error = None;
+        for address in &addresses {
+            match TcpStream::connect_timeout(address, self.timeout) {
+                Ok(stream) => {
+                    let configured = stream
+                        .set_read_timeout(Some(self.timeout))
+                        .and_then(|()| stream.set_write_timeout(Some(self.timeout)))
+                        .and_then(|()| stream.set_nodelay(true));
+                    return match configured {
+                        Ok(()) => Ok(stream),
+                        Err(e) => Err(Failure::network(format!(
+                            "cannot set socket timeouts for {address}: {e}"
+                        ))),
+                    };
+                }
+                Err(e) => last_error = Some((address, e)),
+            }
+        }
+        Err(match last_error {
+            Some((address, e)) => Failure::network(format!(
+                "cannot connect to {} ({address}) within {}s: expected a server accepting TCP \
+                 connections, got: {e}",
+                self.display(),
+                self.timeout.as_secs_f32()
+            )),
+            None => Failure::network(format!(
+                "cannot connect to {}: the host resolved to no address",
+                self.display()
+            )),
+        })
+    }
+}
+
+/// Why a rustls handshake did not complete.
+#[derive(Debug)]
+pub enum HandshakeError {
+    /// The network failed (connect, timeout, closed connection).
+    Network(Failure),
+    /// TLS failed; explain it with [`tlspin::explain`].
+    Tls(rustls::Error),
+}
+
+/// The largest number of bytes a handshake may read before it is abandoned.
+const MAX_HANDSHAKE_BYTES: usize = 1 << 20;
+
+/// Connects to `target` and runs a rustls handshake with `config`, within the target's timeout
+/// per operation and four times that in total, reading at most 1 MiB.
+pub fn handshake(
+    target: &Target,
+    config: Arc<ClientConfig>,
+) -> Result<ClientConnection, HandshakeError> {
+    let mut connection =
+        ClientConnection::new(config, target.server_name.clone()).map_err(HandshakeError::Tls)?;
+    let mut socket = target.connect().map_err(HandshakeError::Network)?;
+    let deadline = Instant::now() + target.timeout * 4;
+    let mut read_total = 0usize;
+    let mut buffer = [0u8; 16 * 1024];
+    while connection.is_handshaking() {
+        if Instant::now() > deadline {
+            return Err(HandshakeError::Network(Failure::network(format!(
+                "the TLS handshake with {} did not finish within {}s",
+                target.display(),
+                (target.timeout * 4).as_secs_f32()
+            ))));
+        }
+        while connection.wants_write() {
+            connection
+                .write_tls(&mut socket)
+                .map_err(|e| io_failure(target, "write to", e))?;
+        }
+        socket
+            .flush()
+            .map_err(|e| io_failure(target, "write to", e))?;
+        if !connection.is_handshaking() {
+            break;
+        }
+        let n = socket
+            .read(&mut buffer)
+            .map_err(|e| io_failure(target, "read from", e))?;
+        if n == 0 {
+            return Err(HandshakeError::Network(Failure::network(format!(
+                "{} closed the connection during the TLS handshake (expected its next \
+                 handshake message); a server that drops unacceptable ClientHellos without an \
+                 alert does this",
+                target.display()
+            ))));
+        }
+        read_total += n;
+        if read_total > MAX_HANDSHAKE_BYTES {
+            return Err(HandshakeError::Network(Failure::network(format!(
+                "{} sent more than {MAX_HANDSHAKE_BYTES} bytes without finishing the handshake",
+                target.display()
+            ))));
+        }
+        let mut received = buffer.get(..n).unwrap_or_default();
+        while !received.is_empty() {
+            connection
+                .read_tls(&mut received)
+                .map_err(|e| io_failure(target, "buffer data from", e))?;
+            if let Err(error) = connection.process_new_packets() {
+                // Send our alert, as a well-behaved client does; the error is what matters.
+                let _ = connection.write_tls(&mut socket);
+                return Err(HandshakeError::Tls(error));
+            }
+        }
+    }
+    // Deliver our last flight (Finished) before the caller closes.
+    while connection.wants_write() {
+        connection
+            .write_tls(&mut socket)
+            .map_err(|e| io_failure(target, "write to", e))?;
+    }
+    Ok(connection)
+}
+
+fn io_failure(target: &Target, action: &str, error: io::Error) -> HandshakeError {
+    let timed_out = matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    );
+    HandshakeError::Network(Failure::network(if timed_out {
+        format!(
+            "timed out after {}s waiting to {action} {} during the TLS handshake",
+            target.timeout.as_secs_f32(),
+            target.display()
+        )
+    } else {
+        format!(
+            "cannot {action} {} during the TLS handshake: {error}",
+            target.display()
+        )
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets_and_says_what_is_wrong() {
+        let t = Duration::from_secs(1);
+        let target = Target::parse("127.0.0.1:4433", None, t).unwrap();
+        assert_eq!((target.host.as_str(), target.port), ("127.0.0.1", 4433));
+        assert_eq!(target.sni(), None);
+        let target = Target::parse("[::1]:443", Some("device.local"), t).unwrap();
+        assert_eq!(
+            (target.host.as_str(), target.sni()),
+            ("::1", Some("device.local"))
+        );
+        assert_eq!(target.display(), "[::1]:443");
+        for (input, needle) in [
+            ("localhost", "no ':PORT'"),
+            (":443", "host is empty"),
+            ("host:https", "not a number"),
+            ("host:0", "port 0"),
+            ("::1:443", "brackets"),
+            ("[::1]443", "]:PORT"),
+        ] {
+            let err = Target::parse(input, None, t).unwrap_err();
+            assert!(err.message.contains(needle), "{input}: {err}");
+            assert!(err.message.contains("expected HOST:PORT"), "{input}: {err}");
+        }
+        let err = Target::parse("host:1", Some("bad name!"), t).unwrap_err();
+        assert!(err.message.contains("\"bad name!\""), "{err}");
+    }
+}

@@ -1,0 +1,34 @@
+//! The rustls providers the tool reports on, and the client config it connects with.
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::ClientConfig;
+use tlspin::danger::AcceptAnyServerCert;
+
+use crate::exit::Failure;
+
+/// Each rustls provider with its default configuration, by name: what a rustls client built with
+/// `builder_with_provider(default_provider())` offers.
+pub fn providers() -> Vec<(&'static str, CryptoProvider)> {
+    vec![
+        ("aws-lc-rs", rustls::crypto::aws_lc_rs::default_provider()),
+        ("ring", rustls::crypto::ring::default_provider()),
+    ]
+}
+
+/// A client config for `provider` (TLS 1.2 and 1.3) that accepts any certificate but still
+/// verifies the handshake signature with the provider ([`AcceptAnyServerCert`]): for inspecting a
+/// server, never for sending data to it.
+pub fn inspecting_config(provider: CryptoProvider) -> Result<Arc<ClientConfig>, Failure> {
+    let provider = Arc::new(provider);
+    let verifier = AcceptAnyServerCert::new(provider.clone())
+        .map_err(|e| Failure::usage(format!("cannot build a verifier: {e}")))?;
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Failure::usage(format!("cannot build a client config: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}

@@ -1,0 +1,316 @@
+//! `tlspin probe` against real `openssl s_server` configurations on loopback: each test asserts
+//! the suites (and groups or schemes) reported and each provider's verdict.
+
+mod common;
+
+use common::{library_pin, names, openssl_cert, probe_json, suites, tlspin, verdict, SServer};
+
+const P256: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+const RSA: &[&str] = &["-newkey", "rsa:2048"];
+
+/// (a) Only AES128-GCM-SHA256 (static RSA key exchange) over TLS 1.2.
+#[test]
+fn static_rsa_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "rsa", RSA);
+    let server = SServer::start(&cert, &key, &["-tls1_2", "-cipher", "AES128-GCM-SHA256"]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        suites(&report, "TLS 1.2"),
+        ["TLS_RSA_WITH_AES_128_GCM_SHA256"]
+    );
+    assert!(suites(&report, "TLS 1.3").is_empty());
+    assert_eq!(report["versions"][1]["cipher_suites"][0]["rustls"], false);
+    assert!(names(&report, "TLS 1.2", "signature_schemes").is_empty());
+    // Read from the plaintext TLS 1.2 Certificate message by the probe's own parser.
+    assert_eq!(report["certificate"]["key_type"], "RSA 2048-bit");
+    assert_eq!(report["certificate"]["pin"], library_pin(&cert).to_string());
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with(
+                "TLS 1.2: the server offers only static-RSA key exchange \
+                 (TLS_RSA_WITH_AES_128_GCM_SHA256); rustls implements no such suite; enable an \
+                 ECDHE suite"
+            ),
+            "{provider}: {reason}"
+        );
+    }
+}
+
+/// (b) Only ECDSA+SHA1 signatures (which needs security level 0 in OpenSSL 3).
+#[test]
+fn ecdsa_sha1_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "p256", P256);
+    let server = SServer::start(
+        &cert,
+        &key,
+        &["-sigalgs", "ECDSA+SHA1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+    );
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    // TLS 1.3 forbids SHA-1 signatures, so OpenSSL refuses every TLS 1.3 ClientHello.
+    assert!(suites(&report, "TLS 1.3").is_empty(), "{report:#}");
+    let tls12 = suites(&report, "TLS 1.2");
+    assert!(
+        tls12.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_owned()),
+        "{tls12:?}"
+    );
+    assert!(
+        tls12.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA".to_owned()),
+        "{tls12:?}"
+    );
+    assert_eq!(
+        names(&report, "TLS 1.2", "signature_schemes"),
+        ["ECDSA_SHA1_Legacy"]
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with(
+                "TLS 1.2: the server signs only with ECDSA_SHA1_Legacy, which no rustls \
+                 provider verifies"
+            ),
+            "{provider}: {reason}"
+        );
+    }
+}
+
+/// (c) A P-521 certificate: aws-lc-rs verifies it, ring does not.
+#[test]
+fn p521_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(
+        dir.path(),
+        "p521",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
+    );
+    let server = SServer::start(&cert, &key, &[]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        suites(&report, "TLS 1.3"),
+        [
+            "TLS13_AES_128_GCM_SHA256",
+            "TLS13_AES_256_GCM_SHA384",
+            "TLS13_CHACHA20_POLY1305_SHA256"
+        ]
+    );
+    assert_eq!(
+        names(&report, "TLS 1.3", "signature_schemes"),
+        ["ECDSA_NISTP521_SHA512"]
+    );
+    let (compatible, reason) = verdict(&report, "aws-lc-rs");
+    assert!(compatible, "{reason}");
+    assert!(
+        reason.starts_with("handshake succeeded: TLS 1.3"),
+        "{reason}"
+    );
+    let (compatible, reason) = verdict(&report, "ring");
+    assert!(!compatible);
+    assert!(
+        reason.starts_with(
+            "TLS 1.3: the server signs only with ECDSA_NISTP521_SHA512, which ring does not \
+             verify (aws-lc-rs does)"
+        ),
+        "{reason}"
+    );
+}
+
+/// (d) An Ed448 certificate: no provider verifies Ed448.
+#[test]
+fn ed448_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "ed448", &["-newkey", "ed448"]);
+    let server = SServer::start(&cert, &key, &[]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        suites(&report, "TLS 1.3"),
+        [
+            "TLS13_AES_128_GCM_SHA256",
+            "TLS13_AES_256_GCM_SHA384",
+            "TLS13_CHACHA20_POLY1305_SHA256"
+        ]
+    );
+    let tls12 = suites(&report, "TLS 1.2");
+    assert!(
+        tls12.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_owned()),
+        "{tls12:?}"
+    );
+    assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ED448"]);
+    assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ED448"]);
+    assert_eq!(report["certificate"]["key_type"], "Ed448");
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with(
+                "TLS 1.3: the server signs only with ED448, which no rustls provider verifies"
+            ),
+            "{provider}: {reason}"
+        );
+    }
+}
+
+/// (e) TLS 1.3 only.
+#[test]
+fn tls13_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "p256", P256);
+    let server = SServer::start(&cert, &key, &["-tls1_3"]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 0, "{report:#}");
+    let tls13 = suites(&report, "TLS 1.3");
+    assert_eq!(tls13.len(), 3, "{tls13:?}");
+    for version in ["TLS 1.2", "TLS 1.1", "TLS 1.0"] {
+        assert!(suites(&report, version).is_empty(), "{version}: {report:#}");
+    }
+    let groups = names(&report, "TLS 1.3", "groups");
+    assert!(
+        groups.starts_with(&["X25519".to_owned(), "secp256r1".to_owned()]),
+        "{groups:?}"
+    );
+    assert_eq!(
+        names(&report, "TLS 1.3", "signature_schemes"),
+        ["ECDSA_NISTP256_SHA256"]
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(compatible, "{provider}: {reason}");
+        assert!(
+            reason.starts_with("handshake succeeded: TLS 1.3, TLS13_"),
+            "{reason}"
+        );
+    }
+}
+
+/// (f) A normal server with an RSA and an ECDSA certificate.
+#[test]
+fn normal_rsa_and_ecdsa_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rsa_cert, rsa_key) = openssl_cert(dir.path(), "rsa", RSA);
+    let (ec_cert, ec_key) = openssl_cert(dir.path(), "p256", P256);
+    let server = SServer::start(
+        &rsa_cert,
+        &rsa_key,
+        &[
+            "-dcert",
+            ec_cert.to_str().unwrap(),
+            "-dkey",
+            ec_key.to_str().unwrap(),
+        ],
+    );
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(suites(&report, "TLS 1.3").len(), 3);
+    let tls12 = suites(&report, "TLS 1.2");
+    for suite in [
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    ] {
+        assert!(
+            tls12.contains(&suite.to_owned()),
+            "{suite} missing from {tls12:?}"
+        );
+    }
+    let schemes13 = names(&report, "TLS 1.3", "signature_schemes");
+    for scheme in ["ECDSA_NISTP256_SHA256", "RSA_PSS_SHA256"] {
+        assert!(
+            schemes13.contains(&scheme.to_owned()),
+            "{scheme} missing from {schemes13:?}"
+        );
+    }
+    let schemes12 = names(&report, "TLS 1.2", "signature_schemes");
+    assert!(
+        schemes12.contains(&"RSA_PKCS1_SHA256".to_owned()),
+        "{schemes12:?}"
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(compatible, "{provider}: {reason}");
+    }
+
+    // The text report says the same, and marks the suites rustls never implements.
+    let run = tlspin(&["probe", &format!("127.0.0.1:{}", server.port)], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("TLS 1.3: supported"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("certificate: CN=localhost, "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "TLS_RSA_WITH_AES_128_GCM_SHA256  (static-RSA key exchange: rustls never implements it)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("aws-lc-rs: compatible: handshake succeeded"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("ring: compatible: handshake succeeded"),
+        "{}",
+        run.stdout
+    );
+    // No progress output when stderr is not a terminal.
+    assert_eq!(run.stderr, "");
+}
+
+/// `--sni` reaches the server: an `s_server` that presents a second certificate for
+/// `device.local` shows it to the probe (raw ClientHellos and rustls handshakes alike) only when
+/// that name is sent.
+#[test]
+fn sni_selects_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (default_cert, default_key) = openssl_cert(dir.path(), "p256", P256);
+    let (named_cert, named_key) = openssl_cert(
+        dir.path(),
+        "p384",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    for (version, flag) in [("TLS 1.2", "-tls1_2"), ("TLS 1.3", "-tls1_3")] {
+        let server = SServer::start(
+            &default_cert,
+            &default_key,
+            &[
+                flag,
+                "-servername",
+                "device.local",
+                "-cert2",
+                named_cert.to_str().unwrap(),
+                "-key2",
+                named_key.to_str().unwrap(),
+            ],
+        );
+        let target = format!("127.0.0.1:{}", server.port);
+        let with_sni = tlspin(&["--json", "probe", &target, "--sni", "device.local"], None).json();
+        assert_eq!(with_sni["server_name"], "device.local");
+        assert_eq!(
+            with_sni["certificate"]["key_type"], "ECDSA P-384",
+            "{version}"
+        );
+        assert_eq!(
+            with_sni["certificate"]["pin"],
+            library_pin(&named_cert).to_string()
+        );
+        let without = tlspin(&["--json", "probe", &target], None).json();
+        assert_eq!(without["server_name"], serde_json::Value::Null);
+        assert_eq!(
+            without["certificate"]["key_type"], "ECDSA P-256",
+            "{version}"
+        );
+        assert!(!suites(&with_sni, version).is_empty(), "{version}");
+    }
+}
