@@ -114,6 +114,13 @@ fn main() -> Result<(), Error> {
         write(root, &format!("corpus/pin_parse/form{i}"), form)?;
     }
 
+    write(root, "corpus/probe_parse/alert", [21, 3, 3, 0, 2, 2, 40])?;
+    write(root, "corpus/cert_info/leaf.der", leaf.der())?;
+    write(
+        root,
+        "corpus/cert_info/bundle.pem",
+        leaf.pem() + &ca.pem() + &client.pem(),
+    )?;
     write(root, "corpus/cert_pin/leaf.der", leaf.der())?;
     write(root, "corpus/cert_pin/ca.der", ca.der())?;
     write(root, "corpus/cert_pin/leaf.pem", leaf.pem() + &ca.pem())?;
@@ -161,7 +168,12 @@ fn main() -> Result<(), Error> {
                 .with_no_client_auth()
                 .with_single_cert(chain.clone(), server_key())?,
         )?;
-        write(root, &format!("corpus/client_handshake/{label}"), to_client)?;
+        write(
+            root,
+            &format!("corpus/client_handshake/{label}"),
+            &to_client,
+        )?;
+        write(root, &format!("corpus/probe_parse/{label}"), &to_client)?;
 
         let (to_server, _) = record(
             client_builder()?

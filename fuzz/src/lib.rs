@@ -161,6 +161,37 @@ pub fn pin_config(data: &[u8]) {
     }
 }
 
+/// The CLI probe's parser of a server's reply to a ClientHello. A complete reply stays complete,
+/// with the same result, when more bytes follow it.
+pub fn probe_parse(data: &[u8]) {
+    use tlspin_cli::probe::parse::{parse_server_flight, Progress};
+    if let Ok(Progress::Done(reply)) = parse_server_flight(data) {
+        let mut longer = data.to_vec();
+        longer.extend_from_slice(&[22, 3, 3, 0, 0]);
+        assert_eq!(
+            parse_server_flight(&longer).ok(),
+            Some(Progress::Done(reply))
+        );
+    }
+}
+
+/// The CLI's certificate reader and describer (`tlspin pin FILE`): its pin must be tlspin's.
+pub fn cert_info(data: &[u8]) {
+    let Ok(certs) = tlspin_cli::certinfo::read_certificates(data, "fuzz input") else {
+        return;
+    };
+    for (index, cert) in certs.iter().enumerate() {
+        if let Ok(info) = tlspin_cli::certinfo::describe(cert, index) {
+            let pin = Pin::from_cert_der(cert).map(|pin| pin.to_string()).ok();
+            assert_eq!(
+                Some(info.pin),
+                pin,
+                "tlspin pin describes another key than tlspin"
+            );
+        }
+    }
+}
+
 /// Splits `16-bit length + bytes` records; a short last record takes what is left.
 fn split_chain(mut data: &[u8]) -> Vec<CertificateDer<'_>> {
     let mut certs = Vec::new();
@@ -327,7 +358,7 @@ mod replay {
     #[test]
     fn every_corpus_file_replays() {
         type Target = fn(&[u8]);
-        let targets: [(&str, Target); 7] = [
+        let targets: [(&str, Target); 9] = [
             ("pin_parse", super::pin_parse),
             ("cert_pin", super::cert_pin),
             ("verify_chain", super::verify_chain),
@@ -335,6 +366,8 @@ mod replay {
             ("server_handshake", super::server_handshake),
             ("known_hosts", super::known_hosts),
             ("pin_config", super::pin_config),
+            ("probe_parse", super::probe_parse),
+            ("cert_info", super::cert_info),
         ];
         for (name, target) in targets {
             let dir = format!("{}/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
