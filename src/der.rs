@@ -19,14 +19,34 @@ const TAG_GENERALIZED_TIME: u8 = 0x18;
 const TAG_VERSION: u8 = 0xa0;
 
 /// The fields tlspin reads from a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct CertFields<'a> {
     /// The complete DER SubjectPublicKeyInfo, including its outer SEQUENCE tag and length.
     pub(crate) spki: &'a [u8],
-    /// notBefore, in seconds since the UNIX epoch (negative before 1970).
+    /// The Validity SEQUENCE, read only when asked for (as webpki does): a malformed time must
+    /// not stop a pin from being computed.
+    validity: Element<'a>,
+}
+
+/// A certificate's validity period, in seconds since the UNIX epoch (negative before 1970).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Validity {
     pub(crate) not_before: i64,
-    /// notAfter, in seconds since the UNIX epoch (negative before 1970).
     pub(crate) not_after: i64,
+}
+
+impl CertFields<'_> {
+    /// Reads notBefore and notAfter.
+    pub(crate) fn validity(&self) -> Result<Validity, DerError> {
+        let mut validity = self.validity.reader();
+        let not_before = read_time(&mut validity, "notBefore")?;
+        let not_after = read_time(&mut validity, "notAfter")?;
+        validity.expect_end("the end of Validity")?;
+        Ok(Validity {
+            not_before,
+            not_after,
+        })
+    }
 }
 
 /// Why a certificate could not be read.
@@ -66,15 +86,9 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<CertFields<'_>, DerError> 
     tbs.expect(TAG_SEQUENCE, "the subject Name (SEQUENCE)")?;
     let spki = tbs.expect(TAG_SEQUENCE, "the SubjectPublicKeyInfo (SEQUENCE)")?;
 
-    let mut validity = validity.reader();
-    let not_before = read_time(&mut validity, "notBefore")?;
-    let not_after = read_time(&mut validity, "notAfter")?;
-    validity.expect_end("the end of Validity")?;
-
     Ok(CertFields {
         spki: spki.whole,
-        not_before,
-        not_after,
+        validity,
     })
 }
 
@@ -354,28 +368,30 @@ mod tests {
     fn reads_times_and_spki() {
         let der = cert_with_validity(&validity(b"700101000000Z", b"20380119031408Z"));
         let fields = parse_certificate(&der).unwrap();
-        assert_eq!(fields.not_before, 0);
-        assert_eq!(fields.not_after, 2_147_483_648);
+        let validity = fields.validity().unwrap();
+        assert_eq!(validity.not_before, 0);
+        assert_eq!(validity.not_after, 2_147_483_648);
         assert_eq!(fields.spki, tlv(TAG_SEQUENCE, b"spki").as_slice());
     }
 
     #[test]
     fn utc_time_pivot_and_pre_epoch() {
         let der = cert_with_validity(&validity(b"500101000000Z", b"491231235959Z"));
-        let fields = parse_certificate(&der).unwrap();
-        assert_eq!(fields.not_before, -631_152_000);
-        assert_eq!(fields.not_after, 2_524_607_999);
+        let validity = parse_certificate(&der).unwrap().validity().unwrap();
+        assert_eq!(validity.not_before, -631_152_000);
+        assert_eq!(validity.not_after, 2_524_607_999);
     }
 
     #[test]
     fn leap_days() {
+        let read = |der: &[u8]| parse_certificate(der).unwrap().validity();
         let ok = cert_with_validity(&validity(b"000229000000Z", b"20240229000000Z"));
-        assert!(parse_certificate(&ok).is_ok());
+        assert!(read(&ok).is_ok());
         let bad = cert_with_validity(&validity(b"230229000000Z", b"20240229000000Z"));
-        let err = parse_certificate(&bad).unwrap_err();
+        let err = read(&bad).unwrap_err();
         assert!(err.found.contains("2023-02-29"), "{err}");
         let century = cert_with_validity(&validity(b"000101000000Z", b"21000229000000Z"));
-        assert!(parse_certificate(&century).is_err());
+        assert!(read(&century).is_err());
     }
 
     #[test]
@@ -389,7 +405,9 @@ mod tests {
             (b"700101000000Z", b"20380119031408+0100"),
         ] {
             let der = cert_with_validity(&validity(a, b));
-            let err = parse_certificate(&der).unwrap_err();
+            // The key is still readable; only the validity period is not.
+            let fields = parse_certificate(&der).unwrap();
+            let err = fields.validity().unwrap_err();
             assert!(err.expected.contains("UTCTime"), "{err}");
         }
     }

@@ -241,11 +241,15 @@ impl ClientCertPolicy for LeafPins {
     }
 }
 
-/// Rejects a certificate outside its validity period with rustls' own context-rich errors.
+/// Rejects a certificate outside its validity period with rustls' own context-rich errors, and
+/// one whose validity times are malformed with `BadEncoding` (as webpki does).
 pub(crate) fn check_validity(
     fields: &der::CertFields<'_>,
     now: UnixTime,
 ) -> Result<(), CertificateError> {
+    let fields = fields
+        .validity()
+        .map_err(|_| CertificateError::BadEncoding)?;
     let time = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     let unix = |secs: i64| {
         UnixTime::since_unix_epoch(core::time::Duration::from_secs(secs.max(0).unsigned_abs()))

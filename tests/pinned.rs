@@ -344,6 +344,40 @@ fn rejects_malformed_certificates() {
     }
 }
 
+/// webpki parses validity times only when validating a path; tlspin computes the pin without
+/// them and refuses malformed times only when it checks validity.
+#[test]
+fn a_malformed_validity_time_fails_the_validity_check_not_the_pin() {
+    for (name, provider) in providers() {
+        let cert = self_signed_with(KeyType::EcdsaP256, leaf_params(&["localhost"]));
+        let mut der = cert.der.to_vec();
+        let at = der
+            .windows(13)
+            .position(|w| w == b"240101000000Z")
+            .expect("notBefore");
+        der[at + 10] = b'!';
+        let broken = CertificateDer::from(der);
+        assert_eq!(tlspin::Pin::from_cert_der(&broken).unwrap(), cert.pin);
+        for (check, accepted) in [(true, false), (false, true)] {
+            let mut server = ServerSetup::new(&provider, &cert);
+            server.identity.chain = vec![broken.clone()];
+            let client = pinned_client(&provider, &rustls::version::TLS13, |b| {
+                b.pin(cert.pin).check_validity(check)
+            });
+            let outcome = handshake(client, server.build(), "localhost");
+            if accepted {
+                outcome.negotiated();
+            } else {
+                assert_eq!(
+                    outcome.client_error(),
+                    &rustls::Error::InvalidCertificate(CertificateError::BadEncoding),
+                    "{name}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn rejects_an_empty_certificate_chain() {
     for (name, provider) in providers() {
