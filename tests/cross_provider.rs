@@ -10,30 +10,8 @@ use std::sync::Arc;
 
 use common::contrast::HandWritten;
 use common::*;
-use rustls::client::danger::ServerCertVerifier;
-use rustls::crypto::{aws_lc_rs, ring, CryptoProvider};
+use rustls::crypto::{aws_lc_rs, ring};
 use rustls::{AlertDescription, PeerIncompatible, PeerMisbehaved, SignatureScheme};
-use tlspin::danger::AcceptAnyServerCert;
-use tlspin::PinnedServerVerifier;
-
-fn verifiers(
-    provider: &Arc<CryptoProvider>,
-    pin: tlspin::Pin,
-) -> Vec<(&'static str, Arc<dyn ServerCertVerifier>)> {
-    vec![
-        (
-            "pinned",
-            PinnedServerVerifier::builder(provider.clone())
-                .pin(pin)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "accept-any",
-            AcceptAnyServerCert::new(provider.clone()).unwrap(),
-        ),
-    ]
-}
 
 #[test]
 fn ring_client_fails_cleanly_against_a_p521_server_and_aws_lc_rs_succeeds() {
@@ -41,7 +19,7 @@ fn ring_client_fails_cleanly_against_a_p521_server_and_aws_lc_rs_succeeds() {
     let aws = Arc::new(aws_lc_rs::default_provider());
     let cert = server_cert(KeyType::EcdsaP521);
     for (version_name, version) in VERSIONS {
-        for (kind, verifier) in verifiers(&ring, cert.pin) {
+        for (kind, verifier) in tlspin_verifiers(&ring, cert.pin) {
             assert!(!verifier
                 .supported_verify_schemes()
                 .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
@@ -73,7 +51,7 @@ fn ring_client_fails_cleanly_against_a_p521_server_and_aws_lc_rs_succeeds() {
                 "ring {kind} {version_name}"
             );
         }
-        for (kind, verifier) in verifiers(&aws, cert.pin) {
+        for (kind, verifier) in tlspin_verifiers(&aws, cert.pin) {
             let outcome = handshake(
                 client_config(&aws, version, verifier),
                 ServerSetup::new(&aws, &cert).build(),

@@ -39,11 +39,7 @@ fn accept_any_still_verifies_the_handshake_signature() {
         let real = server_cert(KeyType::EcdsaP256);
         let attacker = self_signed_with(KeyType::EcdsaP256, leaf_params(&["localhost"]));
         for (version_name, version) in VERSIONS {
-            let impostor = || {
-                let mut server = ServerSetup::new(&provider, &real);
-                server.identity.key = attacker.key_der();
-                server.build()
-            };
+            let impostor = || impostor(&provider, &real, &attacker);
             let verifier = AcceptAnyServerCert::new(provider.clone()).unwrap();
             let outcome = handshake(
                 client_config(&provider, version, verifier),
@@ -134,11 +130,9 @@ fn ignore_server_name_still_rejects_everything_else() {
                 outcome.client
             );
 
-            let mut impostor = ServerSetup::new(&provider, &real);
-            impostor.identity.key = attacker.key_der();
             let outcome = handshake(
                 client_config(&provider, version, verifier),
-                impostor.build(),
+                impostor(&provider, &real, &attacker),
                 "localhost",
             );
             assert_eq!(

@@ -181,11 +181,7 @@ fn rejects_the_pinned_certificate_signed_with_another_key() {
         let real = server_cert(KeyType::EcdsaP256);
         let attacker = self_signed_with(KeyType::EcdsaP256, leaf_params(&["localhost"]));
         for (version_name, version) in VERSIONS {
-            let impostor = || {
-                let mut server = ServerSetup::new(&provider, &real);
-                server.identity.key = attacker.key_der();
-                server.build()
-            };
+            let impostor = || impostor(&provider, &real, &attacker);
             let client = pinned_client(&provider, version, |b| b.pin(real.pin));
             let outcome = handshake(client, impostor(), "localhost");
             assert_eq!(

@@ -6,7 +6,6 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::SignatureVerificationAlgorithm;
 use rustls::server::danger::ClientCertVerifier;
@@ -62,29 +61,6 @@ fn providers_and_cut_down() -> Vec<(String, Arc<CryptoProvider>)> {
         .collect()
 }
 
-fn server_verifiers(
-    provider: &Arc<CryptoProvider>,
-    pin: tlspin::Pin,
-) -> Vec<(&'static str, Arc<dyn ServerCertVerifier>)> {
-    vec![
-        (
-            "pinned",
-            PinnedServerVerifier::builder(provider.clone())
-                .pin(pin)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "accept-any",
-            AcceptAnyServerCert::new(provider.clone()).unwrap(),
-        ),
-        (
-            "ignore-name",
-            IgnoreServerName::new(test_roots(), provider.clone()).unwrap(),
-        ),
-    ]
-}
-
 fn versions_for(scheme: SignatureScheme) -> Vec<&'static SupportedProtocolVersion> {
     let tls13 = !matches!(
         scheme,
@@ -113,7 +89,7 @@ fn every_verifier_advertises_exactly_the_providers_schemes() {
             .signature_verification_algorithms
             .supported_schemes();
         let pin = server_cert(KeyType::EcdsaP256).pin;
-        for (kind, verifier) in server_verifiers(&provider, pin) {
+        for (kind, verifier) in tlspin_verifiers(&provider, pin) {
             assert_eq!(
                 verifier.supported_verify_schemes(),
                 expected,
@@ -144,7 +120,7 @@ fn every_advertised_scheme_verifies_a_real_signature() {
             let cert = server_cert(KeyType::for_scheme(scheme));
             for version in versions_for(scheme) {
                 let only = Some(vec![scheme]);
-                for (kind, verifier) in server_verifiers(&provider, cert.pin) {
+                for (kind, verifier) in tlspin_verifiers(&provider, cert.pin) {
                     let mut server = ServerSetup::new(&provider, &cert);
                     server.versions = vec![version];
                     server.identity.only_schemes = only.clone();
@@ -188,7 +164,7 @@ fn cut_down_provider_fails_cleanly_for_schemes_it_lacks() {
     for (name, provider) in providers() {
         let cut = cut_down(&provider, &[SignatureScheme::ED25519]);
         let cert = server_cert(KeyType::EcdsaP256);
-        for (kind, verifier) in server_verifiers(&cut, cert.pin) {
+        for (kind, verifier) in tlspin_verifiers(&cut, cert.pin) {
             for (version_name, version) in VERSIONS {
                 let mut server = ServerSetup::new(&provider, &cert);
                 server.versions = vec![version];

@@ -423,6 +423,44 @@ impl ServerSetup {
     }
 }
 
+/// A server that presents `cert` but signs the handshake with `signer`'s key: a man in the middle
+/// holding only the public certificate.
+pub fn impostor(
+    provider: &Arc<CryptoProvider>,
+    cert: &TestCert,
+    signer: &TestCert,
+) -> (ServerConfig, SchemeLog) {
+    let mut server = ServerSetup::new(provider, cert);
+    server.identity.key = signer.key_der();
+    server.build()
+}
+
+/// tlspin's server verifiers that accept `pin`'s key in a chain issued by [`test_ca`]: pinned,
+/// accept-any, and ignore-name over [`test_roots`].
+pub fn tlspin_verifiers(
+    provider: &Arc<CryptoProvider>,
+    pin: Pin,
+) -> Vec<(&'static str, Arc<dyn ServerCertVerifier>)> {
+    vec![
+        (
+            "pinned",
+            tlspin::PinnedServerVerifier::builder(provider.clone())
+                .pin(pin)
+                .build()
+                .expect("verifier"),
+        ),
+        (
+            "accept-any",
+            tlspin::danger::AcceptAnyServerCert::new(provider.clone()).expect("verifier"),
+        ),
+        (
+            "ignore-name",
+            tlspin::danger::IgnoreServerName::new(test_roots(), provider.clone())
+                .expect("verifier"),
+        ),
+    ]
+}
+
 /// A client config for `provider` and `version` that verifies with `verifier`, at the test time.
 pub fn client_config(
     provider: &Arc<CryptoProvider>,
