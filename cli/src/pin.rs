@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 
 use crate::certinfo::{describe, render, CertInfo};
@@ -64,7 +64,7 @@ pub fn from_server(target: &Target) -> Result<PinReport, Failure> {
     let mut report = from_certificates(chain, &target.display())?;
     if let Some(leaf) = report.certificates.first() {
         report.rust_snippet = Some(rust_snippet(&leaf.pin));
-        report.config_entry = Some(config_entry(&target.display(), &leaf.pin));
+        report.config_entry = Some(config_entry(&target.server_name, &leaf.pin));
     }
     Ok(report)
 }
@@ -77,8 +77,15 @@ fn rust_snippet(pin: &str) -> String {
     )
 }
 
-fn config_entry(target: &str, pin: &str) -> String {
-    format!("[servers.\"{target}\"]\npins = [\"{pin}\"]")
+/// An entry of tlspin's TOML pin configuration (`tlspin::PinConfig`) for the name the client
+/// connects with.
+fn config_entry(server_name: &ServerName<'_>, pin: &str) -> String {
+    let host = match server_name {
+        ServerName::DnsName(name) => name.as_ref().to_owned(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        other => format!("{other:?}"),
+    };
+    format!("[hosts.\"{host}\"]\npins = [\"{pin}\"]  # add a backup pin for key rotation")
 }
 
 /// The human-readable report.

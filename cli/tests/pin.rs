@@ -237,7 +237,10 @@ fn pin_a_live_server() {
         "{snippet}"
     );
     let entry = report["config_entry"].as_str().unwrap();
-    assert_eq!(entry, format!("[servers.\"{target}\"]\npins = [\"{pin}\"]"));
+    // Keyed by the name the client connects with (the SNI name here).
+    assert!(entry.starts_with("[hosts.\"localhost\"]\n"), "{entry}");
+    let config = tlspin::PinConfig::parse(entry).unwrap();
+    assert_eq!(config.sets()[0].pins(), &[pin]);
 
     let text = tlspin(&["pin", &target], None);
     assert_eq!(text.code, 0);
