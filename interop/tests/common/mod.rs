@@ -3,6 +3,13 @@
 //! Every integration test file includes this module; not every file uses every helper.
 #![allow(dead_code)]
 
+/// The hand-written verifier of the library's own tests (reqwest 0.12's scheme list), shared
+/// rather than copied.
+#[path = "../../../tests/common/contrast.rs"]
+pub mod contrast;
+pub mod peers;
+pub mod record;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
