@@ -94,18 +94,13 @@ impl<In: Transport> Connector<In> for TlspinConnector {
 /// back to the caller as `ureq::Error::Rustls` so the rustls error (and a `PinMismatch` inside
 /// it) stays reachable.
 fn handshake_error(error: std::io::Error) -> ureq::Error {
-    if error
+    match error
         .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>())
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        if let Some(inner) = error.into_inner() {
-            if let Ok(rustls) = inner.downcast::<rustls::Error>() {
-                return ureq::Error::Rustls(*rustls);
-            }
-        }
-        return ureq::Error::Tls("the TLS handshake failed");
+        Some(rustls) => ureq::Error::Rustls(rustls.clone()),
+        None => ureq::Error::Io(error),
     }
-    ureq::Error::Io(error)
 }
 
 /// A TLS stream over a chained ureq transport.

@@ -35,8 +35,6 @@ pub fn providers() -> [(&'static str, Arc<CryptoProvider>); 2] {
 #[derive(Debug, Clone)]
 pub struct TestCert {
     pub der: CertificateDer<'static>,
-    pub pem: String,
-    pub key_pem: String,
     key_der: Vec<u8>,
     pub pin: Pin,
 }
@@ -50,8 +48,6 @@ impl TestCert {
         Self {
             pin: Pin::from_cert_der(cert.der()).expect("rcgen certificate parses"),
             der: cert.der().clone(),
-            pem: cert.pem(),
-            key_pem: key.serialize_pem(),
             key_der: key.serialize_der(),
         }
     }
