@@ -338,9 +338,18 @@ pub struct PeerServer {
 
 impl PeerServer {
     /// Starts `peer` as a server presenting `leaf`, signing only with `sigalgs`, offering TLS 1.2
-    /// and 1.3, and waits until it listens.
+    /// and 1.3, and waits until it listens. A server that exits instead (another process took
+    /// the port between [`free_port`] and its bind) is retried on another port.
     pub fn start(peer: Peer, leaf: &Leaf, sigalgs: Sigalgs) -> Self {
-        let port = free_port();
+        for _ in 0..3 {
+            if let Some(server) = Self::try_start(peer, leaf, sigalgs, free_port()) {
+                return server;
+            }
+        }
+        panic!("{peer:?} server ({sigalgs:?}) exited three times before listening");
+    }
+
+    fn try_start(peer: Peer, leaf: &Leaf, sigalgs: Sigalgs, port: u16) -> Option<Self> {
         let (mut command, ready) = match peer {
             Peer::OpenSsl => {
                 let mut command = Command::new("openssl");
@@ -353,7 +362,7 @@ impl PeerServer {
                 if sigalgs.sha1 {
                     command.args(["-cipher", "DEFAULT:@SECLEVEL=0"]);
                 }
-                (command, "ACCEPT")
+                (command, "ACCEPT".to_owned())
             }
             Peer::GnuTls => {
                 // gnutls-serv has no bind-address option: it listens on every interface, and
@@ -368,7 +377,7 @@ impl PeerServer {
                         s(&leaf.key),
                     ])
                     .args(["--priority", &sigalgs.gnutls_priority(None, "")]);
-                (command, "listening on IPv4")
+                (command, format!("IPv4 0.0.0.0 port {port}...done"))
             }
         };
         let mut child = command
@@ -388,22 +397,28 @@ impl PeerServer {
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>);
         for pipe in [stdout, stderr].into_iter().flatten() {
-            let ready_tx = ready_tx.clone();
+            let (ready_tx, ready) = (ready_tx.clone(), ready.clone());
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines() {
                     let Ok(line) = line else { break };
-                    if line.contains(ready) {
+                    if line.contains(&ready) {
                         let _ = ready_tx.send(());
                     }
                 }
             });
         }
         let mut server = Self { child, port };
-        if ready_rx.recv_timeout(PEER_TIMEOUT).is_err() {
-            let status = server.child.try_wait();
-            panic!("{peer:?} server ({sigalgs:?}) did not start listening: {status:?}");
+        let deadline = Instant::now() + PEER_TIMEOUT;
+        while ready_rx.recv_timeout(Duration::from_millis(50)).is_err() {
+            if server.child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{peer:?} server ({sigalgs:?}) did not start listening within {PEER_TIMEOUT:?}"
+            );
         }
-        server
+        Some(server)
     }
 }
 
