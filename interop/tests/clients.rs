@@ -43,18 +43,24 @@ fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> ServerConfig {
     config
 }
 
-/// A hyper HTTPS server (HTTP/1.1 and HTTP/2, chosen by ALPN) on a loopback port; aborted when
-/// dropped.
-struct HttpsServer {
+/// A hyper server (HTTP/1.1 and HTTP/2) on a loopback port, over TLS with ALPN (or plain, for
+/// the pass-through check); aborted when dropped.
+struct HelloServer {
     addr: SocketAddr,
     pin: Pin,
+    tls: bool,
     task: JoinHandle<()>,
 }
 
-impl HttpsServer {
+impl HelloServer {
     async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
         let cert = TestCert::self_signed();
-        let acceptor = TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2", b"http/1.1"])));
+        let acceptor =
+            tls.then(|| TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2", b"http/1.1"]))));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .expect("bind loopback");
@@ -63,42 +69,57 @@ impl HttpsServer {
             while let Ok((tcp, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    // A client that rejects the certificate aborts the handshake: nothing to serve.
-                    let Ok(Ok(tls)) = tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)).await
-                    else {
-                        return;
-                    };
-                    let service =
-                        hyper::service::service_fn(|request: Request<Incoming>| async move {
-                            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(hello(
-                                request.version(),
-                            )))))
-                        });
-                    let _ = tokio::time::timeout(
-                        TIMEOUT,
-                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(tls), service),
-                    )
-                    .await;
+                    match acceptor {
+                        // A client that rejects the certificate aborts the handshake: nothing
+                        // to serve.
+                        Some(acceptor) => {
+                            if let Ok(Ok(tls)) =
+                                tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)).await
+                            {
+                                serve_hello(tls).await;
+                            }
+                        }
+                        None => serve_hello(tcp).await,
+                    }
                 });
             }
         });
         Self {
             addr,
             pin: cert.pin,
+            tls,
             task,
         }
     }
 
     fn url(&self) -> String {
-        format!("https://{}/", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/", self.addr)
     }
 }
 
-impl Drop for HttpsServer {
+impl Drop for HelloServer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Answers every request on `io` with [`hello`], for at most [`TIMEOUT`].
+async fn serve_hello<IO>(io: IO)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(|request: Request<Incoming>| async move {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(hello(
+            request.version(),
+        )))))
+    });
+    let _ = tokio::time::timeout(
+        TIMEOUT,
+        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(io), service),
+    )
+    .await;
 }
 
 /// Asserts that `mismatch` rejected `presented` for the configured [`wrong_pin`].
@@ -110,7 +131,7 @@ fn assert_wrong_pin(mismatch: Option<&PinMismatch>, presented: Pin, context: &st
 
 #[tokio::test]
 async fn reqwest_pinned_request_and_wrong_pin() {
-    let server = HttpsServer::start().await;
+    let server = HelloServer::start().await;
     for (name, provider) in providers() {
         let client = reqwest_client::client(pinned(&provider, server.pin)).unwrap();
         let response = within("reqwest GET", client.get(server.url()).send())
@@ -147,7 +168,7 @@ fn reqwest_refuses_a_config_it_does_not_recognise() {
 
 #[tokio::test]
 async fn hyper_rustls_pinned_request_over_h2_and_wrong_pin() {
-    let server = HttpsServer::start().await;
+    let server = HelloServer::start().await;
     let uri: hyper::Uri = server.url().parse().unwrap();
     for (name, provider) in providers() {
         let client = hyper_client::client(pinned(&provider, server.pin));
@@ -181,7 +202,7 @@ fn hyper_rustls_panics_on_preset_alpn() {
 
 #[tokio::test]
 async fn tokio_rustls_pinned_request_and_wrong_pin() {
-    let server = HttpsServer::start().await;
+    let server = HelloServer::start().await;
     for (name, provider) in providers() {
         let mut config = pinned(&provider, server.pin);
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -219,7 +240,7 @@ async fn tokio_rustls_pinned_request_and_wrong_pin() {
 
 #[tokio::test]
 async fn ureq_pinned_request_and_wrong_pin() {
-    let server = HttpsServer::start().await;
+    let server = HelloServer::start().await;
     for (name, provider) in providers() {
         let url = server.url();
         let config = pinned(&provider, server.pin);
@@ -254,6 +275,29 @@ async fn ureq_pinned_request_and_wrong_pin() {
             other => panic!("{name}: expected ureq::Error::Rustls, got {other:?}"),
         }
     }
+}
+
+/// The connector only wraps `https://` connections: a plain `http://` URL goes through as is.
+#[tokio::test]
+async fn ureq_connector_leaves_plain_http_alone() {
+    let server = HelloServer::start_with(false).await;
+    let (_, provider) = &providers()[0];
+    let url = server.url();
+    let config = pinned(provider, wrong_pin());
+    let body = within(
+        "ureq GET",
+        tokio::task::spawn_blocking(move || {
+            ureq_client::agent(config)
+                .get(&url)
+                .call()?
+                .body_mut()
+                .read_to_string()
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(body, hello(hyper::Version::HTTP_11));
 }
 
 /// A gRPC health service on a loopback port. tonic serves it; TLS (ALPN h2) is a tokio-rustls
