@@ -16,8 +16,8 @@
 //!   `build()` fails with "Unknown TLS backend passed to `use_preconfigured_tls`". Check with
 //!   `cargo tree -d -i rustls` that there is one rustls.
 //! - reqwest does not touch a preconfigured config, so ALPN is yours: offer only protocols this
-//!   reqwest build speaks. Built without its `http2` feature (as here), offering `h2` lets an
-//!   HTTP/2 server pick it and the request fails; offer `http/1.1`.
+//!   reqwest build speaks. Built without its `http2` feature (as here), a server that selects
+//!   `h2` would get HTTP/1.1 bytes from reqwest: offer `http/1.1`.
 //! - The TLS feature must be one of the `rustls-tls*` ones; `rustls-tls-manual-roots-no-provider`
 //!   pulls neither webpki-roots nor a second crypto provider.
 //! - reqwest sends requests through `HTTPS_PROXY`/`ALL_PROXY` when set. Pins still hold through a
