@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test (unit, integration, doc): the library once per provider feature set (ring
-# alone, aws-lc-rs alone (the default), and both together), then the CLI (which always has both).
-# Tests that drive a real peer need the `openssl` binary, and the CLI's also `gnutls-serv`.
+# Runs every test (unit, integration, doc): the tlspin library once per provider feature set
+# (ring alone, aws-lc-rs alone (the default), and both together); then the CLI and the interop
+# member (tlspin inside HTTP/gRPC/QUIC clients, and the OpenSSL/GnuTLS peer matrix), which always
+# use both providers; then a stable replay of the fuzz corpora. Tests that drive a real peer need
+# the `openssl` binary and GnuTLS's `gnutls-serv` and `gnutls-cli`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v openssl >/dev/null 2>&1; then
-  echo "the tests need the openssl binary: apt-get install -y openssl (or your system's package)" >&2
-  exit 1
-fi
-if ! command -v gnutls-serv >/dev/null 2>&1; then
-  echo "the CLI tests need gnutls-serv: apt-get install -y gnutls-bin (or your system's package)" >&2
-  exit 1
-fi
+for tool in openssl gnutls-serv gnutls-cli; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "the tests need $tool: apt-get install -y openssl gnutls-bin (or your system's packages)" >&2
+    exit 1
+  fi
+done
 
 for features in "--no-default-features --features ring" "" "--all-features"; do
   echo "== cargo test -p tlspin ${features:-(default features: aws-lc-rs)}"
@@ -22,6 +22,9 @@ done
 
 echo "== cargo test -p tlspin-cli"
 cargo test -p tlspin-cli --locked
+
+echo "== cargo test -p tlspin-interop (both providers)"
+cargo test -p tlspin-interop --locked
 
 echo "== fuzz corpus replay (stable)"
 cargo test --manifest-path fuzz/Cargo.toml --lib --locked

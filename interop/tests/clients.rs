@@ -1,0 +1,543 @@
+//! tlspin inside each client of issue #5, against a local server with a self-signed
+//! certificate: the pinned request returns the server's body, and a wrong pin fails with a
+//! `PinMismatch` naming the key the server presented.
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use common::*;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::crypto::CryptoProvider;
+use rustls::ServerConfig;
+use tlspin::{Pin, PinMismatch};
+use tlspin_interop::{
+    hyper_client, pin_mismatch, quinn_client, reqwest_client, tokio_client, tonic_client,
+    ureq_client,
+};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+/// The body the HTTPS server answers with, naming the HTTP version the request came in.
+fn hello(version: hyper::Version) -> String {
+    format!("hello from tlspin-interop over {version:?}")
+}
+
+/// A rustls server config for `cert` offering `alpn`, on aws-lc-rs.
+fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> ServerConfig {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der.clone()], cert.key())
+        .expect("server certificate");
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config
+}
+
+/// A hyper server (HTTP/1.1 and HTTP/2) on a loopback port, over TLS with ALPN (or plain, for
+/// the pass-through check); aborted when dropped.
+struct HelloServer {
+    addr: SocketAddr,
+    pin: Pin,
+    tls: bool,
+    task: JoinHandle<()>,
+}
+
+impl HelloServer {
+    async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
+        let cert = TestCert::self_signed();
+        let acceptor =
+            tls.then(|| TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2", b"http/1.1"]))));
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("address");
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    match acceptor {
+                        // A client that rejects the certificate aborts the handshake: nothing
+                        // to serve.
+                        Some(acceptor) => {
+                            if let Ok(Ok(tls)) =
+                                tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)).await
+                            {
+                                serve_hello(tls).await;
+                            }
+                        }
+                        None => serve_hello(tcp).await,
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            pin: cert.pin,
+            tls,
+            task,
+        }
+    }
+
+    fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/", self.addr)
+    }
+}
+
+impl Drop for HelloServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Answers every request on `io` with [`hello`], for at most [`TIMEOUT`].
+async fn serve_hello<IO>(io: IO)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(|request: Request<Incoming>| async move {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(hello(
+            request.version(),
+        )))))
+    });
+    let _ = tokio::time::timeout(
+        TIMEOUT,
+        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(io), service),
+    )
+    .await;
+}
+
+/// Asserts that `mismatch` rejected `presented` for the configured [`wrong_pin`].
+fn assert_wrong_pin(mismatch: Option<&PinMismatch>, presented: Pin, context: &str) {
+    let mismatch = mismatch.unwrap_or_else(|| panic!("{context}: no PinMismatch in the error"));
+    assert_eq!(mismatch.expected(), &[wrong_pin()], "{context}");
+    assert_eq!(mismatch.leaf(), Some(presented), "{context}");
+}
+
+#[tokio::test]
+async fn reqwest_pinned_request_and_wrong_pin() {
+    let server = HelloServer::start().await;
+    for (name, provider) in providers() {
+        let client = reqwest_client::client(pinned(&provider, server.pin)).unwrap();
+        let response = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap();
+        assert_eq!(response.version(), reqwest::Version::HTTP_11, "{name}");
+        let body = within("reqwest body", response.text()).await.unwrap();
+        assert_eq!(body, hello(hyper::Version::HTTP_11), "{name}");
+
+        let client = reqwest_client::client(pinned(&provider, wrong_pin())).unwrap();
+        let error = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap_err();
+        assert!(error.is_connect(), "{name}: {error:?}");
+        assert_wrong_pin(pin_mismatch(&error), server.pin, name);
+    }
+}
+
+/// The easy mistake: `use_preconfigured_tls` takes `impl Any`, so an `Arc<ClientConfig>` (or a
+/// config from another rustls version) compiles and is refused only when the client is built.
+#[test]
+fn reqwest_refuses_a_config_it_does_not_recognise() {
+    let (_, provider) = &providers()[0];
+    let config = Arc::new(pinned(provider, wrong_pin()));
+    let error = reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .build()
+        .unwrap_err();
+    assert!(
+        format!("{error:?}").contains("Unknown TLS backend passed to `use_preconfigured_tls`"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn hyper_rustls_pinned_request_over_h2_and_wrong_pin() {
+    let server = HelloServer::start().await;
+    let uri: hyper::Uri = server.url().parse().unwrap();
+    for (name, provider) in providers() {
+        let client = hyper_client::client(pinned(&provider, server.pin));
+        let response = within("hyper GET", client.get(uri.clone())).await.unwrap();
+        // enable_http2() offered h2 by ALPN, and the server chose it.
+        assert_eq!(response.version(), hyper::Version::HTTP_2, "{name}");
+        let body = within("hyper body", response.into_body().collect())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, hello(hyper::Version::HTTP_2), "{name}");
+
+        let client = hyper_client::client(pinned(&provider, wrong_pin()));
+        let error = within("hyper GET", client.get(uri.clone()))
+            .await
+            .unwrap_err();
+        assert!(error.is_connect(), "{name}: {error:?}");
+        assert_wrong_pin(pin_mismatch(&error), server.pin, name);
+    }
+}
+
+/// hyper-rustls sets ALPN itself and panics on a config that already has some.
+#[test]
+#[should_panic(expected = "ALPN protocols should not be pre-defined")]
+fn hyper_rustls_panics_on_preset_alpn() {
+    let (_, provider) = &providers()[0];
+    let mut config = pinned(provider, wrong_pin());
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let _ = hyper_client::client(config);
+}
+
+#[tokio::test]
+async fn tokio_rustls_pinned_request_and_wrong_pin() {
+    let server = HelloServer::start().await;
+    for (name, provider) in providers() {
+        let mut config = pinned(&provider, server.pin);
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let stream = within(
+            "tokio-rustls connect",
+            tokio_client::connect(config, server.addr, "localhost"),
+        )
+        .await
+        .unwrap();
+        let response = within(
+            "tokio-rustls GET",
+            tokio_client::http_get(stream, "localhost", "/"),
+        )
+        .await
+        .unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200 OK\r\n"),
+            "{name}: {response}"
+        );
+        assert!(
+            response.ends_with(&format!("\r\n\r\n{}", hello(hyper::Version::HTTP_11))),
+            "{name}: {response}"
+        );
+
+        let error = within(
+            "tokio-rustls connect",
+            tokio_client::connect(pinned(&provider, wrong_pin()), server.addr, "localhost"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData, "{name}");
+        assert_wrong_pin(pin_mismatch(&error), server.pin, name);
+    }
+}
+
+#[tokio::test]
+async fn ureq_pinned_request_and_wrong_pin() {
+    let server = HelloServer::start().await;
+    for (name, provider) in providers() {
+        let url = server.url();
+        let config = pinned(&provider, server.pin);
+        let body = within(
+            "ureq GET",
+            tokio::task::spawn_blocking(move || {
+                ureq_client::agent(config)
+                    .get(&url)
+                    .call()?
+                    .body_mut()
+                    .read_to_string()
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(body, hello(hyper::Version::HTTP_11), "{name}");
+
+        let url = server.url();
+        let config = pinned(&provider, wrong_pin());
+        let error = within(
+            "ureq GET",
+            tokio::task::spawn_blocking(move || ureq_client::agent(config).get(&url).call()),
+        )
+        .await
+        .unwrap()
+        .unwrap_err();
+        match &error {
+            ureq::Error::Rustls(rustls) => {
+                assert_wrong_pin(PinMismatch::from_rustls(rustls), server.pin, name)
+            }
+            other => panic!("{name}: expected ureq::Error::Rustls, got {other:?}"),
+        }
+    }
+}
+
+/// The connector only wraps `https://` connections: a plain `http://` URL goes through as is.
+#[tokio::test]
+async fn ureq_connector_leaves_plain_http_alone() {
+    let server = HelloServer::start_with(false).await;
+    let (_, provider) = &providers()[0];
+    let url = server.url();
+    let config = pinned(provider, wrong_pin());
+    let body = within(
+        "ureq GET",
+        tokio::task::spawn_blocking(move || {
+            ureq_client::agent(config)
+                .get(&url)
+                .call()?
+                .body_mut()
+                .read_to_string()
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(body, hello(hyper::Version::HTTP_11));
+}
+
+/// A gRPC health service on a loopback port. tonic serves it; TLS (ALPN h2) is a tokio-rustls
+/// acceptor with an explicit provider, because tonic's own `ServerTlsConfig` builds its config
+/// with `ServerConfig::builder()`, which panics when both rustls providers are compiled in and
+/// no process default is installed (as in this crate).
+struct GrpcServer {
+    addr: SocketAddr,
+    pin: Pin,
+    task: JoinHandle<()>,
+}
+
+const GRPC_SERVICE: &str = "tlspin.interop.Demo";
+
+impl GrpcServer {
+    async fn start() -> Self {
+        let cert = TestCert::self_signed();
+        let (reporter, service) = tonic_health::server::health_reporter();
+        reporter
+            .set_service_status(GRPC_SERVICE, tonic_health::ServingStatus::Serving)
+            .await;
+        let acceptor = TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2"])));
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("address");
+        let (connections, incoming) = tokio::sync::mpsc::channel::<std::io::Result<_>>(4);
+        let task = tokio::spawn(async move {
+            let accept = async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    let connections = connections.clone();
+                    tokio::spawn(async move {
+                        if let Ok(Ok(tls)) =
+                            tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)).await
+                        {
+                            let _ = connections.send(Ok(tls)).await;
+                        }
+                    });
+                }
+            };
+            let serve = tonic::transport::Server::builder().serve_with_incoming(
+                service,
+                tokio_stream::wrappers::ReceiverStream::new(incoming),
+            );
+            tokio::select! {
+                _ = accept => {}
+                _ = serve => {}
+            }
+        });
+        Self {
+            addr,
+            pin: cert.pin,
+            task,
+        }
+    }
+}
+
+impl Drop for GrpcServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn tonic_pinned_grpc_call_and_wrong_pin() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+
+    let server = GrpcServer::start().await;
+    let uri = format!("https://{}", server.addr);
+    for (name, provider) in providers() {
+        let verifier = tlspin::PinnedServerVerifier::builder(provider.clone())
+            .pin(server.pin)
+            .build()
+            .unwrap();
+        let channel = within(
+            "tonic connect",
+            tonic_client::channel(uri.clone(), "localhost", verifier),
+        )
+        .await
+        .unwrap();
+        let response = within(
+            "tonic Check",
+            HealthClient::new(channel).check(HealthCheckRequest {
+                service: GRPC_SERVICE.into(),
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            response.into_inner().status(),
+            ServingStatus::Serving,
+            "{name}"
+        );
+
+        let verifier = tlspin::PinnedServerVerifier::builder(provider.clone())
+            .pin(wrong_pin())
+            .build()
+            .unwrap();
+        let error = within(
+            "tonic connect",
+            tonic_client::channel(uri.clone(), "localhost", verifier),
+        )
+        .await
+        .unwrap_err();
+        assert_wrong_pin(pin_mismatch(&error), server.pin, name);
+    }
+}
+
+const QUIC_ALPN: &[u8] = b"tlspin-demo";
+
+/// A quinn server on loopback UDP: for each bidirectional stream it reads the request and
+/// answers with a greeting that quotes it.
+struct QuicServer {
+    addr: SocketAddr,
+    pin: Pin,
+    endpoint: quinn::Endpoint,
+    task: JoinHandle<()>,
+}
+
+impl QuicServer {
+    fn start(provider: &Arc<CryptoProvider>) -> Self {
+        let cert = TestCert::self_signed();
+        let mut crypto = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .expect("TLS 1.3")
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der.clone()], cert.key())
+            .expect("server certificate");
+        crypto.alpn_protocols = vec![QUIC_ALPN.to_vec()];
+        let quic = quinn::crypto::rustls::QuicServerConfig::try_from(crypto)
+            .expect("the provider has TLS13_AES_128_GCM_SHA256");
+        let config = quinn::ServerConfig::with_crypto(Arc::new(quic));
+        let endpoint = quinn::Endpoint::server(config, (Ipv4Addr::LOCALHOST, 0).into())
+            .expect("bind loopback UDP");
+        let addr = endpoint.local_addr().expect("address");
+        let accepting = endpoint.clone();
+        let task = tokio::spawn(async move {
+            while let Some(incoming) = accepting.accept().await {
+                tokio::spawn(async move {
+                    let Ok(Ok(connection)) = tokio::time::timeout(TIMEOUT, incoming).await else {
+                        return;
+                    };
+                    let _ = tokio::time::timeout(TIMEOUT, async {
+                        let (mut send, mut recv) = connection.accept_bi().await?;
+                        let request = recv.read_to_end(1024).await?;
+                        let reply = format!(
+                            "hello over QUIC, you said {:?}",
+                            String::from_utf8_lossy(&request)
+                        );
+                        send.write_all(reply.as_bytes()).await?;
+                        send.finish()?;
+                        connection.closed().await;
+                        Ok::<_, tlspin_interop::BoxError>(())
+                    })
+                    .await;
+                });
+            }
+        });
+        Self {
+            addr,
+            pin: cert.pin,
+            endpoint,
+            task,
+        }
+    }
+}
+
+impl Drop for QuicServer {
+    fn drop(&mut self) {
+        self.endpoint.close(0u32.into(), b"test over");
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn quinn_pinned_request_and_wrong_pin() {
+    let bind: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
+    for (server_provider, provider) in providers() {
+        let server = QuicServer::start(&provider);
+        for (name, provider) in providers() {
+            let context = format!("{name} client, {server_provider} server");
+            let endpoint =
+                quinn_client::endpoint(pinned(&provider, server.pin), bind, QUIC_ALPN).unwrap();
+            let response = within(
+                "quinn request",
+                quinn_client::request(&endpoint, server.addr, "localhost", b"ping", 1024),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(response).unwrap(),
+                "hello over QUIC, you said \"ping\"",
+                "{context}"
+            );
+
+            let endpoint =
+                quinn_client::endpoint(pinned(&provider, wrong_pin()), bind, QUIC_ALPN).unwrap();
+            let error = within(
+                "quinn request",
+                quinn_client::request(&endpoint, server.addr, "localhost", b"ping", 1024),
+            )
+            .await
+            .unwrap_err();
+            // quinn keeps only rustls' message: the pin mismatch is named, not downcastable.
+            let message = error.to_string();
+            assert!(
+                error.downcast_ref::<quinn::ConnectionError>().is_some(),
+                "{context}: {error:?}"
+            );
+            assert!(
+                message.contains("certificate pin mismatch")
+                    && message.contains(&server.pin.to_string())
+                    && message.contains(&wrong_pin().to_string()),
+                "{context}: {message}"
+            );
+        }
+    }
+}
+
+/// QUIC needs TLS13_AES_128_GCM_SHA256 for its Initial packets: a provider without it is
+/// refused when the quinn config is built, before any packet is sent.
+#[test]
+fn quinn_refuses_a_provider_without_aes_128_gcm() {
+    for (name, provider) in providers() {
+        let mut only_aes_256 = (*provider).clone();
+        only_aes_256
+            .cipher_suites
+            .retain(|suite| suite.suite() == rustls::CipherSuite::TLS13_AES_256_GCM_SHA384);
+        assert_eq!(only_aes_256.cipher_suites.len(), 1, "{name}");
+        let config = pinned(&Arc::new(only_aes_256), wrong_pin());
+        let error =
+            quinn_client::endpoint(config, (Ipv4Addr::LOCALHOST, 0).into(), QUIC_ALPN).unwrap_err();
+        assert!(
+            error
+                .downcast_ref::<quinn::crypto::rustls::NoInitialCipherSuite>()
+                .is_some(),
+            "{name}: {error:?}"
+        );
+    }
+}
