@@ -43,7 +43,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 /// ```
 /// # fn report(error: &reqwest::Error) {
 /// if let Some(mismatch) = tlspin_interop::pin_mismatch(error) {
-///     eprintln!("the server now presents {:?}", mismatch.leaf());
+///     eprintln!("the server now presents {:?}", mismatch.leaf_pin());
 /// }
 /// # }
 /// ```

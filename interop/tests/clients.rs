@@ -126,7 +126,7 @@ where
 fn assert_wrong_pin(mismatch: Option<&PinMismatch>, presented: Pin, context: &str) {
     let mismatch = mismatch.unwrap_or_else(|| panic!("{context}: no PinMismatch in the error"));
     assert_eq!(mismatch.expected(), &[wrong_pin()], "{context}");
-    assert_eq!(mismatch.leaf(), Some(presented), "{context}");
+    assert_eq!(mismatch.leaf_pin(), Some(presented), "{context}");
 }
 
 #[tokio::test]
