@@ -18,7 +18,7 @@ for target in "${targets[@]}"; do
   set +e
   cargo +nightly fuzz run --sanitizer none "$target" "fuzz/work/$target" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 2>&1 \
-    | grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|average_exec_per_sec)|panicked|ERROR|SUMMARY|Test unit written'
+    | grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec)|panicked|ERROR|SUMMARY|Test unit written'
   status=${PIPESTATUS[0]}
   set -e
   if [ "$status" -ne 0 ]; then
