@@ -93,6 +93,13 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A host given to a known-hosts store is not a DNS name or IP address.
+    InvalidKnownHost {
+        /// The host, as given.
+        host: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A file could not be read.
     Io {
         /// The file.
@@ -173,6 +180,9 @@ impl fmt::Display for Error {
                 "{source}:{line}: corrupt known-hosts entry: {problem}; the file was left as it \
                  is, fix or delete that line"
             ),
+            Self::InvalidKnownHost { host, problem } => {
+                write!(f, "cannot record known host {host:?}: {problem}")
+            }
             Self::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
             Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),
         }

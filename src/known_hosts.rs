@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::UnixTime;
+use rustls::pki_types::{DnsName, UnixTime};
 
 use crate::error::Error;
 use crate::pin::Pin;
@@ -140,8 +140,13 @@ impl KnownHosts {
 
     /// Adds `entry` unless its `host:port` is already known, and returns the stored entry:
     /// `entry`, or the one that was there first (possibly written by another process).
+    ///
+    /// Fails with [`Error::InvalidKnownHost`] if the host is not a DNS name or IP address.
     pub fn add(&self, mut entry: KnownHost) -> Result<KnownHost, Error> {
-        entry.host = normalize(&entry.host);
+        entry.host = canonical_host(&entry.host).map_err(|problem| Error::InvalidKnownHost {
+            host: entry.host.clone(),
+            problem,
+        })?;
         self.change(|entries| {
             match entries
                 .iter()
@@ -240,6 +245,21 @@ fn normalize(host: &str) -> String {
     host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
 }
 
+/// The one spelling of a host the store uses: a lowercase DNS name without a trailing dot, or
+/// an IP address in its standard text form.
+fn canonical_host(host: &str) -> Result<String, String> {
+    let host = normalize(host);
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(ip.to_string());
+    }
+    match DnsName::try_from(host.as_str()) {
+        Ok(_) => Ok(host),
+        Err(_) => Err(format!(
+            "expected a DNS name or an IP address, found {host:?}"
+        )),
+    }
+}
+
 fn address(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
@@ -318,11 +338,11 @@ fn split_address(address: &str) -> Result<(String, u16), String> {
         }
         None => address.rsplit_once(':').ok_or_else(bad)?,
     };
-    if host.is_empty() || (host.contains(':') != address.starts_with('[')) {
+    if host.contains(':') != address.starts_with('[') {
         return Err(bad());
     }
     let port = port.parse::<u16>().map_err(|_| bad())?;
-    Ok((normalize(host), port))
+    Ok((canonical_host(host)?, port))
 }
 
 fn parse_rfc3339(text: &str) -> Option<UnixTime> {
@@ -379,6 +399,16 @@ mod tests {
         assert!(line.starts_with("[::1]:8443 sha256/"), "{line}");
         assert!(line.ends_with(" tofu 2025-11-23T13:04:05Z"), "{line}");
         assert_eq!(parse_line(&line).unwrap(), entry);
+    }
+
+    #[test]
+    fn addresses_are_canonical() {
+        let pin = Pin::from_sha256([1; 32]);
+        let entry = parse_line(&format!("[0:0::1]:443 {pin} tofu 2025-11-23T13:04:05Z")).unwrap();
+        assert_eq!(entry.address(), "[::1]:443");
+        let entry =
+            parse_line(&format!("Device.LAN.:443 {pin} tofu 2025-11-23T13:04:05Z")).unwrap();
+        assert_eq!(entry.address(), "device.lan:443");
     }
 
     #[test]

@@ -317,6 +317,32 @@ fn entry(i: usize) -> KnownHost {
 }
 
 #[test]
+fn hosts_must_be_names_or_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    for host in ["", ".", "a b", "bad_host!"] {
+        let err = store
+            .add(KnownHost {
+                host: host.into(),
+                ..entry(1)
+            })
+            .unwrap_err();
+        assert!(
+            matches!(err, tlspin::Error::InvalidKnownHost { .. }),
+            "{host:?}: {err}"
+        );
+    }
+    let stored = store
+        .add(KnownHost {
+            host: "0:0::1".into(),
+            ..entry(1)
+        })
+        .unwrap();
+    assert_eq!(stored.address(), "[::1]:443");
+    assert!(store.entries().unwrap().len() == 1);
+}
+
+#[test]
 fn threads_sharing_a_store_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());
