@@ -87,7 +87,7 @@ impl FromStr for HostPattern {
         if is_ip && kind != Kind::Exact {
             return Err(invalid("an IP address cannot take a wildcard"));
         }
-        if !is_ip && DnsName::try_from(domain).is_err() {
+        if !is_ip && (DnsName::try_from(domain).is_err() || domain.ends_with('.')) {
             return Err(invalid("it is not a valid DNS name or IP address"));
         }
         Ok(Self {
@@ -214,6 +214,7 @@ mod tests {
             ("***.example.com", "whole first label"),
             ("*.192.0.2.7", "IP address cannot take a wildcard"),
             ("exa mple.com", "not a valid DNS name"),
+            ("example.com..", "not a valid DNS name"),
         ] {
             let err = pattern.parse::<HostPattern>().unwrap_err().to_string();
             assert!(err.contains(needle), "{pattern:?}: {err}");
