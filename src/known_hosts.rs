@@ -252,9 +252,10 @@ fn canonical_host(host: &str) -> Result<String, String> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(ip.to_string());
     }
+    // DnsName accepts one trailing dot; `normalize` already removed one, so a second is invalid.
     match DnsName::try_from(host.as_str()) {
-        Ok(_) => Ok(host),
-        Err(_) => Err(format!(
+        Ok(_) if !host.ends_with('.') => Ok(host),
+        _ => Err(format!(
             "expected a DNS name or an IP address, found {host:?}"
         )),
     }
@@ -431,6 +432,18 @@ mod tests {
             (
                 format!("[]:443 {pin} tofu 2025-11-23T13:04:05Z"),
                 "expected HOST:PORT",
+            ),
+            (
+                format!(".:443 {pin} tofu 2025-11-23T13:04:05Z"),
+                "expected a DNS name or an IP",
+            ),
+            (
+                format!("a.lan..:443 {pin} tofu 2025-11-23T13:04:05Z"),
+                "expected a DNS name or an IP",
+            ),
+            (
+                format!("a_b!:443 {pin} tofu 2025-11-23T13:04:05Z"),
+                "expected a DNS name or an IP",
             ),
             (
                 "a:1 sha256/xx tofu 2025-11-23T13:04:05Z".to_string(),
