@@ -13,7 +13,7 @@ use tlspin::{
 };
 
 use crate::cases::Case;
-use crate::fixtures::{bench_time, server_name, Certs};
+use crate::fixtures::{bench_time, server_name, Certs, SERVER_NAME};
 
 /// A deterministic stream of pseudo-random pins (splitmix64), none equal to a real key's.
 pub fn random_pins(count: usize, seed: u64) -> Vec<Pin> {
@@ -67,13 +67,14 @@ pub fn webpki_pinned_with(
         .expect("builds")
 }
 
-/// The host the pattern lookups and known-hosts lookups ask for, among `count` entries.
+/// The host the known-hosts lookups ask for, among `count` entries.
 pub fn probe_host(count: usize) -> String {
     format!("h{}.example.com", count / 2)
 }
 
-/// A host-pinned verifier with `count` pin sets: exact, `*.` and `**.` patterns in turn, two
-/// pins each (the root's in every set).
+/// A host-pinned verifier with `count` pin sets: an exact set for [`SERVER_NAME`] (the host the
+/// lookups ask for) and `count - 1` others, exact, `*.` and `**.` patterns in turn, two pins each
+/// (the root's in every set).
 pub fn host_pinned_with(
     count: usize,
     certs: &Certs,
@@ -88,8 +89,7 @@ pub fn host_pinned_with(
         };
         HostPinSet::new(&pattern, [certs.root.pin, backups[i]]).expect("valid set")
     });
-    // The probed host gets an exact set whatever its index.
-    let probe = HostPinSet::new(&probe_host(count), [certs.root.pin, backups[0]]).expect("set");
+    let probe = HostPinSet::new(SERVER_NAME, [certs.root.pin, backups[0]]).expect("set");
     HostPinnedVerifier::builder(certs.chain3_roots(), provider.clone())
         .pin_sets(sets.take(count.saturating_sub(1)))
         .pin_set(probe)
