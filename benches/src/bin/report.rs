@@ -8,6 +8,8 @@
 //! report callgrind-run MANIFEST   runs every case under callgrind (see benches/callgrind.sh)
 //! report callgrind-table MANIFEST OUT
 //!                                 instruction counts per operation, and their ratios
+//! report callgrind-run-scale MANIFEST, callgrind-table-scale MANIFEST OUT
+//!                                 the same for the scale lookups
 //! ```
 #![deny(unsafe_code)]
 
@@ -20,8 +22,8 @@ use rustls::client::danger::ServerCertVerifier;
 use tlspin::KnownHosts;
 use tlspin_benches::alloc::{live_bytes, peak_bytes, reset_peak, Counting};
 use tlspin_benches::cases::{
-    parse_once_cases, pinned_verifier, sha256_case, stock_verifier, verifier_cases, Case, PINNED,
-    PINNED_SELF_SIGNED, STOCK_CHAIN3, STOCK_SELF_SIGNED,
+    parse_once_cases, pinned_verifier, sha256_case, stock_verifier, verifier_cases, Case,
+    HOST_PINS, PINNED, PINNED_SELF_SIGNED, STOCK_CHAIN3, STOCK_SELF_SIGNED, WEBPKI_PINS,
 };
 use tlspin_benches::concurrency::loopback_rate;
 use tlspin_benches::fixtures::{
@@ -55,6 +57,11 @@ fn main() {
         Some("scale") => scale(),
         Some("concurrency") => concurrency(arg(1).map_or(0.5, |s| s.parse().expect("SECONDS"))),
         Some("callgrind-run") => callgrind_run(arg(1).expect("MANIFEST path")),
+        Some("callgrind-run-scale") => callgrind_run_scale(arg(1).expect("MANIFEST path")),
+        Some("callgrind-table-scale") => callgrind_table_scale(
+            arg(1).expect("MANIFEST path"),
+            arg(2).expect("callgrind output file"),
+        ),
         Some("callgrind-table") => callgrind_table(
             arg(1).expect("MANIFEST path"),
             arg(2).expect("callgrind output file"),
@@ -62,7 +69,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: report ab [ROUNDS] | scale | concurrency [SECONDS] | \
-                 callgrind-run MANIFEST | callgrind-table MANIFEST OUT"
+                 callgrind-run[-scale] MANIFEST | callgrind-table[-scale] MANIFEST OUT"
             );
             std::process::exit(2);
         }
@@ -158,35 +165,31 @@ fn print_verify_tables(
     let (cell, ratio): (Cell, Ratio) = (&cell, &ratio);
     println!("### Items 1 and 2: one verification (verify_server_cert + handshake signature)\n");
     println!(
-        "| provider | scheme | verifier | per verification | × floor | stock chain-3 ÷ this | \
-         stock self-signed ÷ this |"
+        "Each verifier as a multiple of the floor (one handshake signature check, first column).\n\n\
+         | provider | scheme | floor | stock, chain-3 | stock, self-signed root | pinned, chain-3 \
+         | pinned, self-signed | WebPKI + pins | host pin set | SHA-256(SPKI) |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
     );
-    println!("|---|---|---|---|---|---|---|");
     for (name, r) in results.iter().filter(|(n, _)| n.starts_with("verify ")) {
         let mut parts = name.split(' ').skip(1);
         let (provider, scheme) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let floor = 0;
-        let stock = r.index(STOCK_CHAIN3);
-        let stock_ss = r.index(STOCK_SELF_SIGNED);
-        for i in 0..r.names.len() {
-            let is_hash = r.names[i].starts_with("sha256");
-            println!(
-                "| {provider} | {scheme} | {} | {} | {:.3} | {} | {} |",
-                r.names[i],
-                cell(r, i),
-                ratio(r, i, floor),
-                if is_hash {
-                    "".into()
-                } else {
-                    format!("{:.2}", ratio(r, stock, i))
-                },
-                if is_hash {
-                    "".into()
-                } else {
-                    format!("{:.2}", ratio(r, stock_ss, i))
-                },
-            );
+        let mut row = format!("| {provider} | {scheme} | {} |", cell(r, 0));
+        for verifier in [
+            STOCK_CHAIN3,
+            STOCK_SELF_SIGNED,
+            PINNED,
+            PINNED_SELF_SIGNED,
+            WEBPKI_PINS,
+            HOST_PINS,
+        ] {
+            write!(row, " {:.3} |", ratio(r, r.index(verifier), 0)).expect("write to String");
         }
+        match r.names.iter().position(|n| n.starts_with("sha256")) {
+            Some(i) => write!(row, " {} ({:.4}) |", cell(r, i), ratio(r, i, 0)),
+            None => write!(row, " |"),
+        }
+        .expect("write to String");
+        println!("{row}");
     }
     println!();
     println!("Targets (item 7): pinned ÷ floor ≤ 1.02; stock chain-3 ÷ pinned ≥ 2.9.\n");
@@ -274,145 +277,170 @@ fn retained<T>(make: impl FnOnce() -> T) -> (T, usize) {
     (value, live_bytes().saturating_sub(before))
 }
 
-fn scale_rows(title: &str, unit: &str, mut rows: Vec<(usize, Case, usize)>) {
-    let mut cases: Vec<Case> = Vec::new();
-    let mut meta = Vec::new();
-    for (count, case, bytes) in rows.drain(..) {
-        meta.push((count, bytes));
-        cases.push(case);
-    }
-    let pairs = pairs_against(&[0], cases.len());
-    let r = interleave(&mut cases, &pairs, 21, Duration::from_millis(5));
-    println!("| {title} | {unit} | per lookup | ÷ smallest | retained memory |");
-    println!("|---|---|---|---|---|");
-    for (i, (count, bytes)) in meta.iter().enumerate() {
-        println!(
-            "| | {count} | {} | {:.2} | {} |",
-            human(r.median(i)),
-            r.ratio(i, 0),
-            mib(*bytes)
-        );
-    }
-    println!();
+/// One scale table: a title, the unit of its sizes, and per size the lookup case and the heap
+/// bytes the structure keeps.
+struct ScaleGroup {
+    title: &'static str,
+    unit: &'static str,
+    rows: Vec<(usize, Case, usize)>,
 }
 
-fn scale() {
+/// What loading a known-hosts store of each size costs.
+struct LoadRow {
+    hosts: usize,
+    file_bytes: u64,
+    open_peak: usize,
+    snapshot: usize,
+    open: Case,
+}
+
+/// Every scale group, plus the known-hosts load rows; files go to `dir`.
+fn scale_groups(dir: &std::path::Path) -> (Vec<ScaleGroup>, Vec<LoadRow>) {
     let certs = Certs::generate(KeyKind::P256);
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let counts = [1, 1_000, 100_000, 1_000_000];
-    println!(
-        "### Item 4: scale (aws-lc-rs, ECDSA P-256)\n\nMemory: heap bytes the structure keeps, \
-         from a counting global allocator (Rust allocations; aws-lc's own mallocs are not seen). \
-         Times: interleaved medians over 21 rounds; ratios to the smallest size within rounds.\n"
-    );
+    let mut groups = Vec::new();
+    let verifier_rows = |make: &dyn Fn(usize) -> Arc<dyn ServerCertVerifier>| {
+        counts
+            .iter()
+            .map(|&n| {
+                let (v, bytes) = retained(|| make(n));
+                (
+                    n,
+                    lookup_case(format!("{n}"), v, &certs, None, false),
+                    bytes,
+                )
+            })
+            .collect()
+    };
+    groups.push(ScaleGroup {
+        title: "PinnedServerVerifier::verify_server_cert",
+        unit: "pins",
+        rows: verifier_rows(&|n| pinned_with(n, &certs, &provider)),
+    });
+    groups.push(ScaleGroup {
+        title: "PinnedWebPkiVerifier::verify_server_cert",
+        unit: "pins",
+        rows: verifier_rows(&|n| webpki_pinned_with(n, &certs, &provider)),
+    });
+    groups.push(ScaleGroup {
+        title: "HostPins::sets_for (pattern lookup)",
+        unit: "pin sets",
+        rows: counts
+            .iter()
+            .map(|&n| {
+                let (v, bytes) = retained(|| host_pinned_with(n, &certs, &provider));
+                (
+                    n,
+                    sets_for_case(format!("{n}"), v, SERVER_NAME.into()),
+                    bytes,
+                )
+            })
+            .collect(),
+    });
+    groups.push(ScaleGroup {
+        title: "HostPinnedVerifier::verify_server_cert",
+        unit: "pin sets",
+        rows: verifier_rows(&|n| host_pinned_with(n, &certs, &provider)),
+    });
 
-    let rows = counts
-        .iter()
-        .map(|&n| {
-            let (v, bytes) = retained(|| pinned_with(n, &certs, &provider));
-            let v: Arc<dyn ServerCertVerifier> = v;
-            (
-                n,
-                lookup_case(format!("{n}"), v, &certs, None, false),
-                bytes,
-            )
-        })
-        .collect();
-    scale_rows("PinnedServerVerifier::verify_server_cert", "pins", rows);
-
-    let rows = counts
-        .iter()
-        .map(|&n| {
-            let (v, bytes) = retained(|| webpki_pinned_with(n, &certs, &provider));
-            let v: Arc<dyn ServerCertVerifier> = v;
-            (
-                n,
-                lookup_case(format!("{n}"), v, &certs, None, false),
-                bytes,
-            )
-        })
-        .collect();
-    scale_rows("PinnedWebPkiVerifier::verify_server_cert", "pins", rows);
-
-    let rows = counts
-        .iter()
-        .map(|&n| {
-            let (v, bytes) = retained(|| host_pinned_with(n, &certs, &provider));
-            (
-                n,
-                sets_for_case(format!("{n}"), v, SERVER_NAME.into()),
-                bytes,
-            )
-        })
-        .collect();
-    scale_rows("HostPins::sets_for (pattern lookup)", "pin sets", rows);
-
-    let rows = counts
-        .iter()
-        .map(|&n| {
-            let (v, bytes) = retained(|| host_pinned_with(n, &certs, &provider));
-            let v: Arc<dyn ServerCertVerifier> = v;
-            (
-                n,
-                lookup_case(format!("{n}"), v, &certs, None, false),
-                bytes,
-            )
-        })
-        .collect();
-    scale_rows("HostPinnedVerifier::verify_server_cert", "pin sets", rows);
-
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let hosts = [1_000, 100_000, 1_000_000];
-    let mut paths = Vec::new();
-    for n in hosts {
-        let path = dir.path().join(format!("known_hosts_{n}"));
-        write_known_hosts(&path, n, certs.self_signed.pin);
-        paths.push(path);
-    }
     let mut lookups = Vec::new();
     let mut gets = Vec::new();
-    let mut opens = Vec::new();
-    let mut load_meta = Vec::new();
-    for (&n, path) in hosts.iter().zip(&paths) {
-        let size = std::fs::metadata(path).expect("file").len();
+    let mut loads = Vec::new();
+    for n in [1_000, 100_000, 1_000_000] {
+        let path = dir.join(format!("known_hosts_{n}"));
+        write_known_hosts(&path, n, certs.self_signed.pin);
+        let file_bytes = std::fs::metadata(&path).expect("file").len();
         reset_peak();
         let base = live_bytes();
-        let store = KnownHosts::open(path).expect("opens");
+        let store = KnownHosts::open(&path).expect("opens");
         let open_peak = peak_bytes().saturating_sub(base);
-        let (verifier, bytes) = retained(|| store.verifier(provider.clone(), 443).expect("builds"));
+        let (verifier, snapshot) =
+            retained(|| store.verifier(provider.clone(), 443).expect("builds"));
         let verifier: Arc<dyn ServerCertVerifier> = verifier;
-        load_meta.push((n, size, open_peak, bytes));
         let host = Some(probe_host(n));
         lookups.push((
             n,
             lookup_case(format!("{n}"), verifier, &certs, host, true),
-            bytes,
+            snapshot,
         ));
         gets.push((
             n,
             known_hosts_get_case(format!("{n}"), store, probe_host(n)),
             0,
         ));
-        opens.push(known_hosts_open_case(format!("{n}"), path.clone()));
+        loads.push(LoadRow {
+            hosts: n,
+            file_bytes,
+            open_peak,
+            snapshot,
+            open: known_hosts_open_case(format!("{n}"), path),
+        });
     }
-    scale_rows(
-        "TofuVerifier::verify_server_cert (snapshot HashMap)",
-        "hosts",
-        lookups,
+    groups.push(ScaleGroup {
+        title: "TofuVerifier::verify_server_cert (snapshot HashMap)",
+        unit: "hosts",
+        rows: lookups,
+    });
+    groups.push(ScaleGroup {
+        title: "KnownHosts::get (re-reads the file by design)",
+        unit: "hosts",
+        rows: gets,
+    });
+    (groups, loads)
+}
+
+fn print_scale_group(title: &str, unit: &str, rows: &[(usize, String, usize)], ratio: &[f64]) {
+    println!("| {title} | {unit} | per lookup | ÷ smallest | retained memory |");
+    println!("|---|---|---|---|---|");
+    for ((count, cell, bytes), ratio) in rows.iter().zip(ratio) {
+        println!("| | {count} | {cell} | {ratio:.2} | {} |", mib(*bytes));
+    }
+    println!();
+}
+
+fn scale() {
+    println!(
+        "### Item 4: scale (aws-lc-rs, ECDSA P-256)\n\nMemory: heap bytes the structure keeps, \
+         from a counting global allocator (Rust allocations; aws-lc's own mallocs are not seen). \
+         Times: interleaved medians over 21 rounds; ratios to the smallest size, within rounds.\n"
     );
-    scale_rows(
-        "KnownHosts::get (re-reads the file by design)",
-        "hosts",
-        gets,
-    );
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (groups, loads) = scale_groups(dir.path());
+    for group in groups {
+        let mut cases = Vec::new();
+        let mut meta = Vec::new();
+        for (count, case, bytes) in group.rows {
+            meta.push((count, bytes));
+            cases.push(case);
+        }
+        let pairs = pairs_against(&[0], cases.len());
+        let r = interleave(&mut cases, &pairs, 21, Duration::from_millis(5));
+        let rows: Vec<(usize, String, usize)> = meta
+            .iter()
+            .enumerate()
+            .map(|(i, (count, bytes))| (*count, human(r.median(i)), *bytes))
+            .collect();
+        let ratios: Vec<f64> = (0..rows.len()).map(|i| r.ratio(i, 0)).collect();
+        print_scale_group(group.title, group.unit, &rows, &ratios);
+    }
+    let mut opens = Vec::new();
+    let mut meta = Vec::new();
+    for load in loads {
+        meta.push((load.hosts, load.file_bytes, load.open_peak, load.snapshot));
+        opens.push(load.open);
+    }
     let pairs = pairs_against(&[0], opens.len());
     let r = interleave(&mut opens, &pairs, 5, Duration::from_millis(5));
-    println!("| known-hosts store | hosts | file size | KnownHosts::open (parse) | ÷ 1k | peak heap while opening | TofuVerifier snapshot |");
+    println!(
+        "| known-hosts store | hosts | file size | KnownHosts::open (parse) | ÷ 1k | peak heap \
+         while opening | TofuVerifier snapshot |"
+    );
     println!("|---|---|---|---|---|---|---|");
-    for (i, (n, size, peak, bytes)) in load_meta.iter().enumerate() {
+    for (i, (n, size, peak, bytes)) in meta.iter().enumerate() {
         println!(
             "| | {n} | {} | {} | {:.1} | {} | {} |",
-            mib(*size as usize),
+            mib(usize::try_from(*size).unwrap_or(usize::MAX)),
             human(r.median(i)),
             r.ratio(i, 0),
             mib(*peak),
@@ -508,6 +536,69 @@ fn callgrind_run(manifest: &str) {
         }
     }
     std::fs::write(manifest, lines).expect("write the manifest");
+}
+
+/// Like [`callgrind_run`], for the scale lookups (manifest lines: title, size, iterations,
+/// retained bytes).
+fn callgrind_run_scale(manifest: &str) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (groups, _) = scale_groups(dir.path());
+    let mut lines = String::new();
+    for group in groups {
+        // KnownHosts::get re-reads the file: a handful of calls is plenty.
+        let iterations = if group.title.starts_with("KnownHosts::get") {
+            1
+        } else {
+            20
+        };
+        for (count, mut case, bytes) in group.rows {
+            (case.run)();
+            callgrind_measured(&mut case.run, iterations);
+            writeln!(
+                lines,
+                "{}|{}\t{count}\t{iterations}\t{bytes}",
+                group.title, group.unit
+            )
+            .expect("write to String");
+        }
+    }
+    std::fs::write(manifest, lines).expect("write the manifest");
+}
+
+fn callgrind_table_scale(manifest: &str, out: &str) {
+    let text = std::fs::read_to_string(manifest).expect("manifest");
+    let mut groups: Vec<(String, Vec<(usize, f64, usize)>)> = Vec::new();
+    for (k, line) in text.lines().enumerate() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [group, count, iterations, bytes] = fields.as_slice() else {
+            panic!("bad manifest line {line:?}");
+        };
+        let iterations: f64 = iterations.parse().expect("number");
+        let instructions = dump_instructions(&format!("{out}.{}", k + 1)) / iterations;
+        let row = (
+            count.parse().expect("number"),
+            instructions,
+            bytes.parse().expect("number"),
+        );
+        match groups.last_mut() {
+            Some((g, rows)) if g == group => rows.push(row),
+            _ => groups.push(((*group).to_owned(), vec![row])),
+        }
+    }
+    println!(
+        "Callgrind: instructions per lookup (`valgrind --tool=callgrind`, counted only inside \
+         the measured loop; cache misses are not instructions, see the timed table for those).\n"
+    );
+    for (group, rows) in groups {
+        let (title, unit) = group.split_once('|').unwrap_or((&group, ""));
+        let smallest = rows.first().map_or(1.0, |r| r.1);
+        let cells: Vec<(usize, String, usize)> = rows
+            .iter()
+            .map(|(n, ir, bytes)| (*n, format!("{ir:.0} Ir"), *bytes))
+            .collect();
+        let ratios: Vec<f64> = rows.iter().map(|r| r.1 / smallest).collect();
+        print_scale_group(title, unit, &cells, &ratios);
+    }
 }
 
 /// The instruction count of one callgrind dump.
