@@ -567,7 +567,9 @@ fn callgrind_run_scale(manifest: &str) {
 
 fn callgrind_table_scale(manifest: &str, out: &str) {
     let text = std::fs::read_to_string(manifest).expect("manifest");
-    let mut groups: Vec<(String, Vec<(usize, f64, usize)>)> = Vec::new();
+    // (size, instructions per lookup, retained bytes) per group title.
+    type Rows = Vec<(usize, f64, usize)>;
+    let mut groups: Vec<(String, Rows)> = Vec::new();
     for (k, line) in text.lines().enumerate() {
         let fields: Vec<&str> = line.split('\t').collect();
         let [group, count, iterations, bytes] = fields.as_slice() else {
