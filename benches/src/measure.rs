@@ -1,12 +1,13 @@
 //! Interleaved A/B measurement: for every pair of cases to compare, each round runs one batch of
 //! each side back to back, alternating which side goes first, so that machine-wide slowdowns hit
-//! both sides of a pair alike. The ratio of each pair is taken within each round and the median
+//! both sides of a pair alike. Batches are timed in thread CPU time, so that time spent waiting
+//! for a core on a busy machine is not counted. The ratio of each pair is taken within each round and the median
 //! over rounds is reported; such ratios reproduce far better than medians of separate runs on a
 //! shared machine.
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cases::Case;
 
@@ -15,7 +16,7 @@ use crate::cases::Case;
 pub struct Interleaved {
     /// Case names, in the order given.
     pub names: Vec<String>,
-    /// `times[case]`: seconds per iteration of each batch of the case.
+    /// `times[case]`: seconds (thread CPU time) per iteration of each batch of the case.
     pub times: Vec<Vec<f64>>,
     /// `time(a) / time(b)` of each round, for each measured pair `(a, b)`; empty when the
     /// numbers are not timings (callgrind counts), and ratios come from `times` directly.
@@ -70,29 +71,45 @@ impl Interleaved {
     }
 }
 
-/// How many iterations of `run` take about `target`.
+/// How many iterations of `run` take about `target` of thread CPU time.
 fn calibrate(run: &mut dyn FnMut(), target: Duration) -> u64 {
+    let target = target.as_secs_f64();
     let mut iterations = 1u64;
     loop {
-        let start = Instant::now();
+        let start = thread_cpu_time();
         for _ in 0..iterations {
             run();
         }
-        let elapsed = start.elapsed();
-        if elapsed >= target / 4 || iterations >= 1 << 30 {
-            let per = elapsed.as_secs_f64() / iterations as f64;
-            return ((target.as_secs_f64() / per).ceil() as u64).max(1);
+        let elapsed = thread_cpu_time() - start;
+        if elapsed >= target / 4.0 || iterations >= 1 << 30 {
+            let per = elapsed / iterations as f64;
+            return ((target / per).ceil() as u64).max(1);
         }
         iterations *= 2;
     }
 }
 
+/// CPU time of the calling thread, in seconds: unlike wall time, it does not count the time the
+/// thread waits while other processes of a busy machine run.
+#[allow(unsafe_code)]
+pub fn thread_cpu_time() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the OS defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Thread CPU time per iteration of one batch.
 fn batch(case: &mut Case, iterations: u64) -> f64 {
-    let start = Instant::now();
+    let start = thread_cpu_time();
     for _ in 0..iterations {
         (case.run)();
     }
-    start.elapsed().as_secs_f64() / iterations as f64
+    (thread_cpu_time() - start) / iterations as f64
 }
 
 /// Every pair `(reference, case)` for each reference in `references` and every other case.

@@ -142,8 +142,9 @@ fn ab(rounds: usize) {
     }
     println!(
         "Interleaved A/B: {rounds} rounds; in each round both sides of every compared pair run one \
-         batch back to back, the first side alternating. Times are medians over all batches; \
-         ratios are medians of the per-round ratios of the pair.\n"
+         batch back to back, the first side alternating. Batches are timed in thread CPU time \
+         (CLOCK_THREAD_CPUTIME_ID). Times are medians over all batches; ratios are medians of \
+         the per-round ratios of the pair.\n"
     );
     print_verify_tables(&results, |r, i| human(r.median(i)), |r, i, j| r.ratio(i, j));
     print_parse_once(&results, |r, i| human(r.median(i)), |r, i, j| r.ratio(i, j));
@@ -403,7 +404,8 @@ fn scale() {
     println!(
         "### Item 4: scale (aws-lc-rs, ECDSA P-256)\n\nMemory: heap bytes the structure keeps, \
          from a counting global allocator (Rust allocations; aws-lc's own mallocs are not seen). \
-         Times: interleaved medians over 21 rounds; ratios to the smallest size, within rounds.\n"
+         Times: thread CPU time, interleaved medians over 21 rounds (5 for loading); ratios to \
+         the smallest size, within rounds.\n"
     );
     let dir = tempfile::tempdir().expect("temporary directory");
     let (groups, loads) = scale_groups(dir.path());
