@@ -64,18 +64,20 @@ impl WebPki {
     }
 
     /// Like [`WebPki::validate`], but a path is accepted only if its leaf, an intermediate or its
-    /// trust anchor matches one of `pins`. webpki keeps searching other paths after a refusal,
-    /// so a cross-signed chain passes if any pinned path exists.
+    /// trust anchor matches one of `pins`, which must be sorted (it is binary-searched). webpki
+    /// keeps searching other paths after a refusal, so a cross-signed chain passes if any pinned
+    /// path exists.
     pub(crate) fn validate_pinned(
         &self,
         chain: PeerChain<'_>,
         now: UnixTime,
         pins: &[Pin],
     ) -> Result<(), Rejection> {
+        debug_assert!(pins.is_sorted(), "validate_pinned needs sorted pins");
         let unpinned = RefCell::new(None);
         let check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
             let path_pins = path_pins(path);
-            if path_pins.iter().any(|pin| pins.contains(pin)) {
+            if path_pins.iter().any(|pin| pins.binary_search(pin).is_ok()) {
                 Ok(())
             } else {
                 unpinned.replace(Some(path_pins));

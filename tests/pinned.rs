@@ -427,3 +427,38 @@ fn duplicate_pins_are_stored_once() {
         assert_eq!(verifier.policy().pins(), &[pin]);
     }
 }
+
+/// 1,000 pins spread over the whole digest space, so that a real pin sorts among them.
+fn filler_pins() -> Vec<tlspin::Pin> {
+    (0..1000u16)
+        .map(|i| {
+            let mut digest = [0x5a; 32];
+            digest[..2].copy_from_slice(&(i.wrapping_mul(65)).to_be_bytes());
+            tlspin::Pin::from_sha256(digest)
+        })
+        .collect()
+}
+
+#[test]
+fn a_pin_among_many_is_found_and_a_missing_one_is_not() {
+    let cert = server_cert(KeyType::EcdsaP256);
+    let name = ServerName::try_from("localhost").unwrap();
+    for (provider_name, provider) in providers() {
+        let verify = |pins: Vec<tlspin::Pin>| {
+            PinnedServerVerifier::builder(provider.clone())
+                .pins(pins)
+                .build()
+                .unwrap()
+                .verify_server_cert(&cert.der, &[], &name, &[], test_time())
+                .map(|_| ())
+        };
+        let mut with_leaf = filler_pins();
+        with_leaf.push(cert.pin);
+        assert_eq!(verify(with_leaf), Ok(()), "{provider_name}");
+        let error = verify(filler_pins()).unwrap_err();
+        assert!(
+            PinMismatch::from_rustls(&error).is_some(),
+            "{provider_name}: {error}"
+        );
+    }
+}

@@ -304,3 +304,33 @@ fn builder_errors() {
         assert!(matches!(err, tlspin::Error::NoRootCertificates), "{err}");
     }
 }
+
+#[test]
+fn a_path_pin_among_many_is_found_and_a_missing_one_is_not() {
+    // 1,000 pins spread over the digest space, so that the real pin sorts among them.
+    let filler: Vec<tlspin::Pin> = (0..1000u16)
+        .map(|i| {
+            let mut digest = [0xa5; 32];
+            digest[..2].copy_from_slice(&(i.wrapping_mul(65)).to_be_bytes());
+            tlspin::Pin::from_sha256(digest)
+        })
+        .collect();
+    for (name, provider) in providers() {
+        let pki = pki();
+        let roots = roots_of(&[&pki.root.cert]);
+        let chain = [&pki.leaf, &pki.intermediate.cert];
+        let mut pins = filler.clone();
+        pins.push(pki.intermediate.cert.pin);
+        let found = verify(
+            &*pinned(roots.clone(), &provider, &pins),
+            &chain,
+            "localhost",
+        );
+        assert_eq!(found, Ok(()), "{name}");
+        let error = verify(&*pinned(roots, &provider, &filler), &chain, "localhost").unwrap_err();
+        assert!(
+            PinMismatch::from_rustls(&error).is_some(),
+            "{name}: {error}"
+        );
+    }
+}
