@@ -270,8 +270,13 @@ fn merge(outcomes: &[(&str, Outcome)]) -> String {
     }
 }
 
-#[test]
-fn tlspin_client_against_openssl_and_gnutls_servers() {
+/// Starts each OpenSSL/GnuTLS server configuration once, fills one cell per TLS version and
+/// provider with `cell(pki, leaf, port, version, provider)`, prints the table and asserts it.
+fn server_matrix(
+    title: &str,
+    expected: &str,
+    cell: impl Fn(&Pki, &Leaf, u16, Tls, &Arc<CryptoProvider>) -> String,
+) {
     let pki = Pki::new();
     let mut rows = Rows::new();
     for peer in Peer::ALL {
@@ -281,16 +286,7 @@ fn tlspin_client_against_openssl_and_gnutls_servers() {
             for version in Tls::ALL {
                 let cells = providers()
                     .iter()
-                    .map(|(_, provider)| {
-                        let outcomes: Vec<(&str, Outcome)> = VERIFIERS
-                            .iter()
-                            .map(|(label, build)| {
-                                let verifier = build(provider, &pki, leaf);
-                                (*label, connect(server.port, provider, version, verifier))
-                            })
-                            .collect();
-                        merge(&outcomes)
-                    })
+                    .map(|(_, provider)| cell(&pki, leaf, server.port, version, provider))
                     .collect();
                 rows.push((
                     vec![
@@ -304,21 +300,32 @@ fn tlspin_client_against_openssl_and_gnutls_servers() {
             }
         }
     }
-    let table = render(
-        &[
-            "server",
-            "key",
-            "server signs with",
-            "TLS",
-            "aws-lc-rs",
-            "ring",
-        ],
-        &rows,
-    );
-    assert_table(
+    let headers = [
+        "server",
+        "key",
+        "server signs with",
+        "TLS",
+        "aws-lc-rs",
+        "ring",
+    ];
+    assert_table(title, &render(&headers, &rows), expected);
+}
+
+#[test]
+fn tlspin_client_against_openssl_and_gnutls_servers() {
+    server_matrix(
         "tlspin as the client (pinned, accept-any, WebPKI with a test CA, WebPKI + pins)",
-        &table,
         CLIENT_MATRIX,
+        |pki, leaf, port, version, provider| {
+            let outcomes: Vec<(&str, Outcome)> = VERIFIERS
+                .iter()
+                .map(|(label, build)| {
+                    let verifier = build(provider, pki, leaf);
+                    (*label, connect(port, provider, version, verifier))
+                })
+                .collect();
+            merge(&outcomes)
+        },
     );
 }
 
@@ -402,50 +409,15 @@ fn verdict(provider: &CryptoProvider, tlspin: &Outcome, listed: &Outcome) -> Str
 /// SHA-1 first, Ed448 last, no signature checked) beside tlspin's accept-any verifier.
 #[test]
 fn reqwest_0_12_scheme_list_against_the_same_servers() {
-    let pki = Pki::new();
-    let mut rows = Rows::new();
-    for peer in Peer::ALL {
-        for (key, sigalgs) in CONFIGS {
-            let server = PeerServer::start(peer, pki.leaf(key), sigalgs);
-            for version in Tls::ALL {
-                let cells = providers()
-                    .iter()
-                    .map(|(_, provider)| {
-                        let tlspin = AcceptAnyServerCert::new(provider.clone())
-                            .expect("accept-any verifier");
-                        let tlspin = connect(server.port, provider, version, tlspin);
-                        let listed = Arc::new(HandWritten::reqwest());
-                        let listed = connect(server.port, provider, version, listed);
-                        verdict(provider, &tlspin, &listed)
-                    })
-                    .collect();
-                rows.push((
-                    vec![
-                        peer.label(Role::Server).into(),
-                        key.label().into(),
-                        sigalgs.label.into(),
-                        version.label().into(),
-                    ],
-                    cells,
-                ));
-            }
-        }
-    }
-    let table = render(
-        &[
-            "server",
-            "key",
-            "server signs with",
-            "TLS",
-            "aws-lc-rs",
-            "ring",
-        ],
-        &rows,
-    );
-    assert_table(
+    server_matrix(
         "reqwest 0.12's scheme list compared with tlspin (accept-any)",
-        &table,
         REQWEST_LIST_MATRIX,
+        |_, _, port, version, provider| {
+            let tlspin = AcceptAnyServerCert::new(provider.clone()).expect("accept-any verifier");
+            let tlspin = connect(port, provider, version, tlspin);
+            let listed = connect(port, provider, version, Arc::new(HandWritten::reqwest()));
+            verdict(provider, &tlspin, &listed)
+        },
     );
 }
 
