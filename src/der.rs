@@ -289,13 +289,22 @@ fn read_time(reader: &mut Reader<'_>, field: &'static str) -> Result<i64, DerErr
     Ok(days * 86_400 + i64::from(hour * 3600 + minute * 60 + second))
 }
 
-/// Checks that `contents` is `count` ASCII digits followed by `Z` and returns the digits.
-fn time_digits(contents: &[u8], count: usize) -> Option<Vec<u32>> {
+/// The most digits a time has (GeneralizedTime, YYYYMMDDHHMMSS).
+const MAX_TIME_DIGITS: usize = 14;
+
+/// Checks that `contents` is `count` (at most [`MAX_TIME_DIGITS`]) ASCII digits followed by `Z`
+/// and returns the digits' values, zero-padded. No allocation: this runs on every pinned
+/// handshake.
+fn time_digits(contents: &[u8], count: usize) -> Option<[u32; MAX_TIME_DIGITS]> {
     let (digits, z) = contents.split_at_checked(count)?;
-    if z != b"Z" {
+    if z != b"Z" || count > MAX_TIME_DIGITS {
         return None;
     }
-    digits.iter().map(|b| char::from(*b).to_digit(10)).collect()
+    let mut values = [0; MAX_TIME_DIGITS];
+    for (value, byte) in values.iter_mut().zip(digits) {
+        *value = char::from(*byte).to_digit(10)?;
+    }
+    Some(values)
 }
 
 /// The two-digit number at `at`; callers pass digit slices long enough for every `at` they use.

@@ -11,6 +11,7 @@ use rustls::RootCertStore;
 use crate::error::{Error, PinMismatch};
 use crate::host_pattern::{host_of, HostPattern, PatternIndex};
 use crate::pin::Pin;
+use crate::pin_set::sorted_pins;
 use crate::policy::{PeerChain, ServerCertPolicy};
 use crate::time::format_rfc3339;
 use crate::verifier::ServerVerifier;
@@ -81,14 +82,11 @@ impl HostPinSet {
     /// no pins.
     pub fn new(pattern: &str, pins: impl IntoIterator<Item = Pin>) -> Result<Self, Error> {
         let pattern: HostPattern = pattern.parse()?;
-        let mut pins: Vec<Pin> = pins.into_iter().collect();
-        if pins.is_empty() {
+        let Some(pins) = sorted_pins(pins) else {
             return Err(Error::PinSetWithoutPins {
                 pattern: pattern.to_string(),
             });
-        }
-        pins.sort_unstable();
-        pins.dedup();
+        };
         Ok(Self {
             pattern,
             pins,
@@ -319,12 +317,9 @@ impl ServerCertPolicy for HostPins {
         if active.is_empty() {
             return self.fall_back(chain, server_name, ocsp_response, now);
         }
-        let mut pins: Vec<Pin> = active
-            .iter()
-            .flat_map(|set| set.pins.iter().copied())
-            .collect();
-        pins.sort_unstable();
-        pins.dedup();
+        // Every set has a pin, so `active` (not empty) gives at least one.
+        let pins =
+            sorted_pins(active.iter().flat_map(|set| set.pins.iter().copied())).unwrap_or_default();
         match self.webpki.validate_pinned(chain, now, &pins) {
             Ok(()) => check_name(chain, server_name),
             Err(Rejection::Invalid(error)) => Err(error),

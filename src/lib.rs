@@ -84,6 +84,7 @@ mod host_pattern;
 mod host_pins;
 mod known_hosts;
 mod pin;
+mod pin_set;
 mod pinned;
 pub mod policy;
 mod raw_key;

@@ -11,6 +11,7 @@ use rustls::CertificateError;
 use crate::der;
 use crate::error::{Error, Peer, PinMismatch};
 use crate::pin::Pin;
+use crate::pin_set::PinSet;
 use crate::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
 use crate::verifier::{ClientVerifier, ServerVerifier};
 
@@ -138,15 +139,10 @@ impl<V> PinnedVerifierBuilder<V> {
         self
     }
 
-    fn leaf_pins(mut self, peer: Peer) -> Result<(Arc<CryptoProvider>, LeafPins), Error> {
-        if self.pins.is_empty() {
-            return Err(Error::NoPins);
-        }
-        self.pins.sort_unstable();
-        self.pins.dedup();
+    fn leaf_pins(self, peer: Peer) -> Result<(Arc<CryptoProvider>, LeafPins), Error> {
         let policy = LeafPins {
             peer,
-            pins: self.pins,
+            pins: PinSet::new(self.pins).ok_or(Error::NoPins)?,
             check_validity: self.check_validity,
             check_server_name: self.check_server_name,
         };
@@ -189,10 +185,16 @@ impl PinnedVerifierBuilder<PinnedClientVerifier> {
 
 /// The policy behind [`PinnedServerVerifier`] and [`PinnedClientVerifier`]: the leaf's key must
 /// match a pin; optionally its validity period and name are checked.
+///
+/// The policy remembers the first four distinct keys that matched a pin and compares a presented
+/// key with those byte for byte before hashing it, so a client that keeps connecting to the same
+/// server hashes its key once. Only matching keys are remembered (a peer cannot fill the memo
+/// with its own), and every other check — validity, name, the handshake signature — runs on
+/// every connection.
 #[derive(Debug, Clone)]
 pub struct LeafPins {
     peer: Peer,
-    pins: Vec<Pin>,
+    pins: PinSet,
     check_validity: bool,
     check_server_name: bool,
 }
@@ -200,7 +202,7 @@ pub struct LeafPins {
 impl LeafPins {
     /// The accepted pins, sorted and without duplicates.
     pub fn pins(&self) -> &[Pin] {
-        &self.pins
+        self.pins.pins()
     }
 
     fn check(&self, chain: PeerChain<'_>, now: UnixTime) -> Result<(), rustls::Error> {
@@ -208,10 +210,8 @@ impl LeafPins {
         // with it; refuse early what would fail there anyway.
         let fields = der::parse_certificate(chain.end_entity.as_ref())
             .map_err(|_| CertificateError::BadEncoding)?;
-        let leaf = Pin::from_spki_der(fields.spki);
-        // `pins` is sorted: a binary search keeps large pin sets cheap (benches/, item 4).
-        if self.pins.binary_search(&leaf).is_err() {
-            return Err(PinMismatch::leaf(self.peer, self.pins.clone(), chain).into());
+        if !self.pins.matches_key(fields.spki) {
+            return Err(PinMismatch::leaf(self.peer, self.pins().to_vec(), chain).into());
         }
         if self.check_validity {
             check_validity(&fields, now)?;

@@ -7,6 +7,7 @@ use rustls::pki_types::{ServerName, UnixTime};
 
 use crate::error::{Error, Peer, PinMismatch};
 use crate::pin::Pin;
+use crate::pin_set::PinSet;
 use crate::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
 use crate::verifier::{ClientVerifier, ServerVerifier};
 
@@ -43,37 +44,32 @@ impl PinnedRawKeyClientVerifier {
 }
 
 /// The policy behind the raw-public-key verifiers: the presented SubjectPublicKeyInfo must hash
-/// to a pin.
+/// to a pin. Like [`LeafPins`](crate::LeafPins), it remembers the first four keys that matched.
 #[derive(Debug, Clone)]
 pub struct RawKeyPins {
     peer: Peer,
-    pins: Vec<Pin>,
+    pins: PinSet,
 }
 
 impl RawKeyPins {
     fn new(peer: Peer, pins: impl IntoIterator<Item = Pin>) -> Result<Self, Error> {
-        let mut pins: Vec<Pin> = pins.into_iter().collect();
-        if pins.is_empty() {
-            return Err(Error::NoPins);
-        }
-        pins.sort_unstable();
-        pins.dedup();
+        let pins = PinSet::new(pins).ok_or(Error::NoPins)?;
         Ok(Self { peer, pins })
     }
 
     /// The accepted pins, sorted and without duplicates.
     pub fn pins(&self) -> &[Pin] {
-        &self.pins
+        self.pins.pins()
     }
 
     fn check(&self, chain: PeerChain<'_>) -> Result<(), rustls::Error> {
         // In raw-public-key mode rustls hands over the SubjectPublicKeyInfo as the "certificate".
-        let key = Pin::from_spki_der(chain.end_entity.as_ref());
-        // `pins` is sorted: a binary search keeps large pin sets cheap.
-        if self.pins.binary_search(&key).is_ok() {
+        let key = chain.end_entity.as_ref();
+        if self.pins.matches_key(key) {
             Ok(())
         } else {
-            Err(PinMismatch::raw_public_key(self.peer, self.pins.clone(), key).into())
+            let presented = Pin::from_spki_der(key);
+            Err(PinMismatch::raw_public_key(self.peer, self.pins().to_vec(), presented).into())
         }
     }
 }

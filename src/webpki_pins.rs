@@ -8,6 +8,7 @@ use rustls::RootCertStore;
 
 use crate::error::{Error, PinMismatch};
 use crate::pin::Pin;
+use crate::pin_set::sorted_pins;
 use crate::policy::{PeerChain, ServerCertPolicy};
 use crate::verifier::ServerVerifier;
 use crate::webpki_path::{check_name, Rejection, WebPki};
@@ -81,15 +82,11 @@ impl PinnedWebPkiVerifierBuilder {
 
     /// Builds the verifier. Fails with [`Error::NoPins`], [`Error::NoRootCertificates`] or
     /// [`Error::UnusableProvider`].
-    pub fn build(mut self) -> Result<Arc<PinnedWebPkiVerifier>, Error> {
-        if self.pins.is_empty() {
-            return Err(Error::NoPins);
-        }
-        self.pins.sort_unstable();
-        self.pins.dedup();
+    pub fn build(self) -> Result<Arc<PinnedWebPkiVerifier>, Error> {
+        let pins = sorted_pins(self.pins).ok_or(Error::NoPins)?;
         let policy = WebPkiPins {
             webpki: WebPki::new(self.roots, &self.provider)?,
-            pins: self.pins,
+            pins,
         };
         ServerVerifier::with_policy(&self.provider, policy).map(Arc::new)
     }

@@ -197,6 +197,61 @@ fn rejects_the_pinned_certificate_signed_with_another_key() {
     }
 }
 
+/// A verifier remembers the keys that matched a pin, so that later connections compare bytes
+/// instead of hashing again. One verifier shared by many connections must still check each of
+/// them in full: another key, another signer, an expired certificate with the pinned key.
+#[test]
+fn a_reused_verifier_checks_every_connection_in_full() {
+    for (name, provider) in providers() {
+        let real = server_cert(KeyType::EcdsaP256);
+        let backup = server_cert(KeyType::Ed25519);
+        let attacker = self_signed_with(KeyType::EcdsaP256, leaf_params(&["localhost"]));
+        let mut params = leaf_params(&["localhost"]);
+        params.not_after = rcgen::date_time_ymd(2025, 1, 1);
+        let real_key = rcgen::KeyPair::try_from(real.key.as_slice()).unwrap();
+        let expired = params.self_signed(&real_key).unwrap();
+        let expired = TestCert {
+            der: expired.der().clone(),
+            pem: expired.pem(),
+            key: real.key.clone(),
+            pin: real.pin,
+        };
+        assert_eq!(tlspin::Pin::from_cert_der(&expired.der).unwrap(), real.pin);
+
+        let verifier = PinnedServerVerifier::builder(provider.clone())
+            .pins([real.pin, backup.pin])
+            .build()
+            .unwrap();
+        let expected = verifier.policy().pins().to_vec();
+        for (version_name, version) in VERSIONS {
+            let context = format!("{name} {version_name}");
+            let client = || client_config(&provider, version, verifier.clone());
+            let connect = |server| handshake(client(), server, "localhost");
+
+            connect(ServerSetup::new(&provider, &real).build()).negotiated();
+            let outcome = connect(ServerSetup::new(&provider, &attacker).build());
+            assert_pin_mismatch(&outcome, &expected, attacker.pin);
+            let outcome = connect(impostor(&provider, &real, &attacker));
+            assert_eq!(
+                outcome.client_error(),
+                &rustls::Error::InvalidCertificate(CertificateError::BadSignature),
+                "{context}"
+            );
+            let outcome = connect(ServerSetup::new(&provider, &expired).build());
+            assert_eq!(
+                outcome.client_error(),
+                &rustls::Error::InvalidCertificate(CertificateError::ExpiredContext {
+                    time: test_time(),
+                    not_after: unix(2025, 1, 1),
+                }),
+                "{context}"
+            );
+            connect(ServerSetup::new(&provider, &backup).build()).negotiated();
+            connect(ServerSetup::new(&provider, &real).build()).negotiated();
+        }
+    }
+}
+
 #[test]
 fn validity_period_is_enforced_by_default_and_can_be_turned_off() {
     for (name, provider) in providers() {

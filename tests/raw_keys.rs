@@ -53,17 +53,25 @@ fn client_rejects_an_unpinned_raw_key_or_the_pinned_key_without_its_private_key(
             "{error}"
         );
 
-        // The pinned public key, with the handshake signed by another private key.
+        // The pinned public key, with the handshake signed by another private key, after the
+        // genuine server: the verifier now remembers the key, and must still check the signature.
         let verifier = PinnedRawKeyServerVerifier::new(provider.clone(), [cert.pin]).unwrap();
-        let mut server = ServerSetup::new(&provider, &cert);
-        server.versions = vec![TLS13];
-        server.identity = Identity::raw_public_key(&cert);
-        server.identity.key = other.key_der();
-        let outcome = handshake(
-            client_config(&provider, TLS13, verifier),
-            server.build(),
-            "localhost",
-        );
+        let raw_key_server = |signer: &TestCert| {
+            let mut server = ServerSetup::new(&provider, &cert);
+            server.versions = vec![TLS13];
+            server.identity = Identity::raw_public_key(&cert);
+            server.identity.key = signer.key_der();
+            server.build()
+        };
+        let connect = |signer| {
+            handshake(
+                client_config(&provider, TLS13, verifier.clone()),
+                raw_key_server(signer),
+                "localhost",
+            )
+        };
+        connect(&cert).negotiated();
+        let outcome = connect(&other);
         assert_eq!(
             outcome.client_error(),
             &rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature),

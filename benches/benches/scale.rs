@@ -12,8 +12,8 @@ use rustls::client::danger::ServerCertVerifier;
 use tlspin::KnownHosts;
 use tlspin_benches::fixtures::{Certs, KeyKind, SERVER_NAME};
 use tlspin_benches::scale::{
-    host_pinned_with, lookup_case, pinned_with, probe_host, sets_for_case, webpki_pinned_with,
-    write_known_hosts,
+    host_pinned_with, lookup_case, pinned_new_key_with, pinned_with, probe_host, sets_for_case,
+    webpki_pinned_with, write_known_hosts,
 };
 
 const PIN_COUNTS: [usize; 4] = [1, 1_000, 100_000, 1_000_000];
@@ -23,13 +23,23 @@ fn scale(c: &mut Criterion) {
     let certs = Certs::generate(KeyKind::P256);
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 
-    let mut group = c.benchmark_group("scale/pinned verify_server_cert");
-    for count in PIN_COUNTS {
-        let verifier: Arc<dyn ServerCertVerifier> = pinned_with(count, &certs, &provider);
-        let mut case = lookup_case(format!("{count} pins"), verifier, &certs, None, false);
-        group.bench_function(&case.name, |b| b.iter(&mut case.run));
+    for remembered in [false, true] {
+        let mut group = c.benchmark_group(if remembered {
+            "scale/pinned verify_server_cert, remembered key"
+        } else {
+            "scale/pinned verify_server_cert, key not remembered"
+        });
+        for count in PIN_COUNTS {
+            let verifier: Arc<dyn ServerCertVerifier> = if remembered {
+                pinned_with(count, &certs, &provider)
+            } else {
+                pinned_new_key_with(count, &certs, &provider)
+            };
+            let mut case = lookup_case(format!("{count} pins"), verifier, &certs, None, false);
+            group.bench_function(&case.name, |b| b.iter(&mut case.run));
+        }
+        group.finish();
     }
-    group.finish();
 
     let mut group = c.benchmark_group("scale/webpki+pins verify_server_cert");
     for count in PIN_COUNTS {

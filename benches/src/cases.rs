@@ -56,6 +56,38 @@ pub fn pinned_verifier(pin: Pin, provider: &Arc<CryptoProvider>) -> Arc<dyn Serv
         .expect("pinned verifier builds")
 }
 
+/// How many other pinned keys a "new key" verifier checks before it is measured: more than the
+/// 4 that tlspin's pin sets remember, so that the measured key is hashed and searched for on
+/// every call, as on a verifier's first sight of it.
+pub const OTHER_KEYS: usize = 8;
+
+/// A leaf-pinning verifier pinning `pin` (and a backup) that has already accepted
+/// [`OTHER_KEYS`] other pinned keys, so it no longer remembers new ones: every check of `pin`'s
+/// key takes the first-sight path (SHA-256 of the key, binary search).
+pub fn pinned_verifier_new_key(
+    pins: impl IntoIterator<Item = Pin>,
+    provider: &Arc<CryptoProvider>,
+) -> Arc<dyn ServerCertVerifier> {
+    let others = other_keys();
+    let verifier = PinnedServerVerifier::builder(provider.clone())
+        .pins(pins)
+        .pins(others.iter().map(|cert| cert.pin))
+        .build()
+        .expect("pinned verifier builds");
+    for other in others {
+        verifier
+            .verify_server_cert(&other.der, &[], &server_name(), &[], bench_time())
+            .expect("another pinned key is accepted");
+    }
+    verifier
+}
+
+/// [`OTHER_KEYS`] self-signed P-256 leaves, generated once.
+pub fn other_keys() -> &'static [crate::fixtures::Cert] {
+    static OTHERS: std::sync::OnceLock<Vec<crate::fixtures::Cert>> = std::sync::OnceLock::new();
+    OTHERS.get_or_init(|| Certs::other_leaves(crate::fixtures::KeyKind::P256, OTHER_KEYS))
+}
+
 /// The SHA-256 implementation of `provider` (from its first TLS 1.3 SHA-256 suite).
 pub fn provider_sha256(provider: &CryptoProvider) -> &'static dyn Hash {
     provider
@@ -153,6 +185,9 @@ pub const PINNED: &str = "tlspin PinnedServerVerifier (leaf pin), chain of 3 sen
 /// See [`STOCK_CHAIN3`].
 pub const PINNED_SELF_SIGNED: &str = "tlspin PinnedServerVerifier (leaf pin), self-signed";
 /// See [`STOCK_CHAIN3`].
+pub const PINNED_NEW_KEY: &str =
+    "tlspin PinnedServerVerifier (leaf pin), chain of 3 sent, key not yet remembered";
+/// See [`STOCK_CHAIN3`].
 pub const WEBPKI_PINS: &str = "tlspin PinnedWebPkiVerifier (root pin), chain of 3";
 /// See [`STOCK_CHAIN3`].
 pub const HOST_PINS: &str = "tlspin HostPinnedVerifier (*.example.com, root pin), chain of 3";
@@ -208,6 +243,12 @@ pub fn verifier_cases(provider: &Arc<CryptoProvider>, scheme: Scheme, certs: &Ce
             pinned_verifier(certs.self_signed.pin, provider),
             vec![certs.self_signed.der.clone()],
             &self_signed,
+        ),
+        verification(
+            PINNED_NEW_KEY,
+            pinned_verifier_new_key([certs.leaf.pin, backup_pin()], provider),
+            certs.chain3(),
+            &chain_signed,
         ),
         verification(WEBPKI_PINS, webpki_pins, certs.chain3(), &chain_signed),
         verification(HOST_PINS, host_pins, certs.chain3(), &chain_signed),

@@ -209,6 +209,19 @@ impl Certs {
         }
     }
 
+    /// `count` more self-signed leaves of this key type, each with its own key.
+    pub fn other_leaves(kind: KeyKind, count: usize) -> Vec<Cert> {
+        (0..count)
+            .map(|_| {
+                let key = kind.generate();
+                let der = params(&[SERVER_NAME], SERVER_NAME, false)
+                    .self_signed(&key)
+                    .expect("self-signed");
+                cert(der.der(), &key)
+            })
+            .collect()
+    }
+
     /// What a chain-of-3 server sends: leaf, then intermediate.
     pub fn chain3(&self) -> Vec<CertificateDer<'static>> {
         vec![self.leaf.der.clone(), self.intermediate.der.clone()]

@@ -43,7 +43,8 @@ fn pins_with(count: usize, real: Pin) -> Vec<Pin> {
     pins
 }
 
-/// A leaf-pinning verifier with `count` pins, one of them the leaf's.
+/// A leaf-pinning verifier with `count` pins, one of them the leaf's. Once it has accepted the
+/// leaf it remembers its key, so later checks of that key skip the hash and the search.
 pub fn pinned_with(
     count: usize,
     certs: &Certs,
@@ -53,6 +54,17 @@ pub fn pinned_with(
         .pins(pins_with(count, certs.leaf.pin))
         .build()
         .expect("builds")
+}
+
+/// Like [`pinned_with`], plus the pins of [`OTHER_KEYS`](crate::cases::OTHER_KEYS) other keys it
+/// has already accepted: it remembers no more keys, so every check of the leaf hashes its key and
+/// searches the `count` pins, as on first sight.
+pub fn pinned_new_key_with(
+    count: usize,
+    certs: &Certs,
+    provider: &Arc<CryptoProvider>,
+) -> Arc<dyn ServerCertVerifier> {
+    crate::cases::pinned_verifier_new_key(pins_with(count, certs.leaf.pin), provider)
 }
 
 /// A WebPKI + pins verifier with `count` pins, one of them the root's.
