@@ -317,9 +317,13 @@ impl ServerCertPolicy for HostPins {
         if active.is_empty() {
             return self.fall_back(chain, server_name, ocsp_response, now);
         }
-        // Every set has a pin, so `active` (not empty) gives at least one.
-        let pins =
-            sorted_pins(active.iter().flat_map(|set| set.pins.iter().copied())).unwrap_or_default();
+        // Transient, per handshake: sorted for the binary search, not shrunk like a stored set.
+        let mut pins: Vec<Pin> = active
+            .iter()
+            .flat_map(|set| set.pins.iter().copied())
+            .collect();
+        pins.sort_unstable();
+        pins.dedup();
         match self.webpki.validate_pinned(chain, now, &pins) {
             Ok(()) => check_name(chain, server_name),
             Err(Rejection::Invalid(error)) => Err(error),
