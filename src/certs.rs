@@ -12,7 +12,7 @@ use crate::error::Error;
 /// skipped.
 ///
 /// Fails with [`Error::NoCertificatesInPem`] if there is none, and [`Error::Pem`] if a section is
-/// malformed.
+/// malformed (a file that cannot be read is [`Error::Io`]).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +27,7 @@ pub fn certs_from_pem(pem: impl AsRef<[u8]>) -> Result<Vec<CertificateDer<'stati
     collect(
         CertificateDer::pem_slice_iter(pem.as_ref()),
         "the given PEM text".into(),
+        None,
     )
 }
 
@@ -35,30 +36,44 @@ pub fn certs_from_pem_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<
     let path = path.as_ref();
     let source = path.display().to_string();
     match CertificateDer::pem_file_iter(path) {
-        Ok(iter) => collect(iter, source),
-        Err(pem::Error::Io(error)) => Err(Error::Io {
-            path: path.to_owned(),
-            error: Arc::new(error),
-        }),
-        Err(e) => Err(Error::Pem {
-            source,
-            problem: e.to_string(),
-        }),
+        Ok(iter) => collect(iter, source, Some(path)),
+        Err(e) => Err(error(e, source, Some(path))),
     }
 }
 
 fn collect(
     iter: impl Iterator<Item = Result<CertificateDer<'static>, pem::Error>>,
     source: String,
+    file: Option<&Path>,
 ) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let certs = iter
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Pem {
-            source: source.clone(),
-            problem: e.to_string(),
-        })?;
+    let certs = match iter.collect::<Result<Vec<_>, _>>() {
+        Ok(certs) => certs,
+        Err(e) => return Err(error(e, source, file)),
+    };
     if certs.is_empty() {
         return Err(Error::NoCertificatesInPem { source });
     }
     Ok(certs)
+}
+
+/// A reading error of `file` as [`Error::Io`]; anything else as [`Error::Pem`], in words.
+fn error(error: pem::Error, source: String, file: Option<&Path>) -> Error {
+    let problem = match error {
+        pem::Error::Io(error) => {
+            return Error::Io {
+                path: file.unwrap_or(Path::new(&source)).to_owned(),
+                error: Arc::new(error),
+            }
+        }
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "a section has no end line; expected \"-----END {}-----\"",
+            String::from_utf8_lossy(&end_marker)
+        ),
+        pem::Error::IllegalSectionStart { line } => format!(
+            "expected a line \"-----BEGIN LABEL-----\", found {:?}",
+            String::from_utf8_lossy(&line)
+        ),
+        other => other.to_string(),
+    };
+    Error::Pem { source, problem }
 }

@@ -26,14 +26,15 @@ use crate::time::{days_from_civil, days_in_month};
 ///   "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=",  # current key
 ///   "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",  # backup key, kept offline
 /// ]
-/// expires = 2027-06-30   # optional: stop enforcing after this date (UTC)
+/// expires = 2027-06-30   # optional: enforced through this date (UTC), not after it
 ///
 /// [hosts."**.internal.example.com"]
 /// pins = ["pin-sha256=\"ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=\"", "3 1 1 E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"]
 /// ```
 ///
 /// Host keys are [`HostPattern`](crate::HostPattern)s; pins take any form [`Pin`] parses;
-/// `expires` is a TOML date or date-time (a date means midnight UTC; a local date-time is read as
+/// `expires` is a TOML date or date-time. A date is the last day the set is enforced: it stops
+/// at 00:00 UTC of the next day. A date-time is the moment it stops (a local date-time is read as
 /// UTC). Unknown keys are errors. Every error names the line, the column and the bad value.
 ///
 /// ```
@@ -123,7 +124,9 @@ fn parse(text: &str, source: &str) -> Result<PinConfig, Error> {
         let offset = e.span().map_or(0, |span| span.start);
         error_at(offset, e.message().trim().to_owned())
     })?;
-    let mut sets = Vec::with_capacity(file.hosts.len());
+    let mut sets: Vec<HostPinSet> = Vec::with_capacity(file.hosts.len());
+    // Where each set's table starts, and its key as written.
+    let mut tables: Vec<(usize, String)> = Vec::with_capacity(file.hosts.len());
     for (pattern, host) in file.hosts {
         let at = host.span().start;
         let host = host.into_inner();
@@ -136,6 +139,27 @@ fn parse(text: &str, source: &str) -> Result<PinConfig, Error> {
             pins.push(parsed);
         }
         let mut set = HostPinSet::new(&pattern, pins).map_err(|e| error_at(at, e.to_string()))?;
+        // Two spellings of one pattern would silently merge (or one's expiry hide in the other).
+        let same = sets
+            .iter()
+            .zip(&tables)
+            .find(|(other, _)| other.pattern() == set.pattern());
+        if let Some((_, (other_at, other))) = same {
+            let (first, second, later) = if *other_at < at {
+                (other.as_str(), pattern.as_str(), at)
+            } else {
+                (pattern.as_str(), other.as_str(), *other_at)
+            };
+            return Err(error_at(
+                later,
+                format!(
+                    "[hosts.{second:?}] names the same hosts as [hosts.{first:?}] ({}); expected \
+                     each host pattern once",
+                    set.pattern()
+                ),
+            ));
+        }
+        tables.push((at, pattern.clone()));
         if let Some(expires) = host.expires {
             let time = unix_time(expires.get_ref())
                 .map_err(|problem| error_at(expires.span().start, problem))?;
@@ -172,8 +196,13 @@ fn unix_time(value: &Datetime) -> Result<UnixTime, String> {
         return Err(format!("expires = {value} is not a calendar date"));
     }
     let mut secs = days_from_civil(i64::from(year), month, day) * 86_400;
-    if let Some(time) = value.time {
-        secs += i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second);
+    match value.time {
+        Some(time) => {
+            secs +=
+                i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second)
+        }
+        // A date alone: the set is enforced through that whole day.
+        None => secs += 86_400,
     }
     if let Some(Offset::Custom { minutes }) = value.offset {
         secs -= i64::from(minutes) * 60;

@@ -100,7 +100,7 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
-    /// A file could not be read.
+    /// A file or directory could not be read, created or written.
     Io {
         /// The file.
         path: PathBuf,
@@ -181,9 +181,9 @@ impl fmt::Display for Error {
                  is, fix or delete that line"
             ),
             Self::InvalidKnownHost { host, problem } => {
-                write!(f, "cannot record known host {host:?}: {problem}")
+                write!(f, "invalid known host {host:?}: {problem}")
             }
-            Self::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
+            Self::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
             Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),
         }
     }
@@ -486,6 +486,10 @@ impl fmt::Display for CaCertificateAsServer {
             write!(f, " ({pin})")?;
         }
         f.write_str(
+            " after checking over a channel you trust that it is the server's key (this \
+             connection did not get far enough to prove the server holds it)",
+        )?;
+        f.write_str(
             ", or re-issue it with `-addext basicConstraints=critical,CA:FALSE` and keep it as a \
              root",
         )
@@ -507,6 +511,92 @@ impl std::error::Error for CaCertificateAsServer {
 
 impl From<CaCertificateAsServer> for rustls::Error {
     fn from(error: CaCertificateAsServer) -> Self {
+        CertificateError::Other(OtherError(Arc::new(error))).into()
+    }
+}
+
+/// The server presented a certificate that is not one of those a
+/// [`SelfSignedVerifier`](crate::SelfSignedVerifier) was given.
+///
+/// Returned as `rustls::Error::InvalidCertificate(CertificateError::Other(..))`; downcast with
+/// [`NotAGivenCertificate::from_rustls`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct NotAGivenCertificate {
+    presented: Option<Pin>,
+    given: Vec<Pin>,
+}
+
+impl NotAGivenCertificate {
+    pub(crate) fn new(presented: Option<Pin>, given: Vec<Pin>) -> Self {
+        Self { presented, given }
+    }
+
+    /// The pin of the presented certificate's key (`None` if it could not be read).
+    pub fn presented(&self) -> Option<Pin> {
+        self.presented
+    }
+
+    /// The pins of the given certificates' keys.
+    pub fn given(&self) -> &[Pin] {
+        &self.given
+    }
+
+    /// Whether the presented certificate carries the key of a given certificate (it was
+    /// re-issued or renewed with the same key).
+    pub fn same_key_as_a_given_certificate(&self) -> bool {
+        self.presented.is_some_and(|pin| self.given.contains(&pin))
+    }
+
+    /// Finds a `NotAGivenCertificate` inside a rustls handshake error.
+    pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
+        match error {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
+                inner.downcast_ref::<Self>()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for NotAGivenCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the server's certificate")?;
+        if let Some(pin) = self.presented {
+            write!(f, " (key {pin})")?;
+        }
+        write!(
+            f,
+            " is not one of the {} self-signed certificates this verifier trusts (keys: ",
+            self.given.len()
+        )?;
+        write_list(f, self.given.iter().map(Pin::to_string))?;
+        f.write_str(
+            "); expected one of them, byte for byte: SelfSignedVerifier accepts neither              certificates issued by them nor certificates re-issued with their keys",
+        )?;
+        if self.same_key_as_a_given_certificate() {
+            f.write_str(
+                ". This one carries the key of a given certificate: if the server renewed its                  certificate, give the new one, or pin the key with PinnedServerVerifier",
+            )?;
+        } else {
+            f.write_str(
+                ". To trust every certificate a private CA issues, use rustls'                  WebPkiServerVerifier with the CA as a root (PinnedWebPkiVerifier to pin it too)",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Shown by rustls' `Display` of the enclosing error; see [`PinMismatch`]'s `Debug`.
+impl fmt::Debug for NotAGivenCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for NotAGivenCertificate {}
+
+impl From<NotAGivenCertificate> for rustls::Error {
+    fn from(error: NotAGivenCertificate) -> Self {
         CertificateError::Other(OtherError(Arc::new(error))).into()
     }
 }

@@ -307,7 +307,9 @@ fn ca_used_as_end_entity(pin: Option<Pin>) -> Explanation {
             .into(),
         fix: format!(
             "pin the certificate's key{pin} instead of trusting it as a root \
-             (tlspin::PinnedServerVerifier), or reissue it with basicConstraints CA:FALSE"
+             (tlspin::PinnedServerVerifier), after checking over a channel you trust that it \
+             is the server's key (the server has not proven it holds it), or reissue it with \
+             basicConstraints CA:FALSE"
         ),
     }
 }

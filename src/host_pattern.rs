@@ -5,9 +5,10 @@ use core::fmt;
 use core::str::FromStr;
 use std::collections::HashMap;
 
-use rustls::pki_types::{DnsName, IpAddr, ServerName};
+use std::net::IpAddr;
 
 use crate::error::Error;
+use crate::host::canonical_host;
 
 /// Which hosts a pin set applies to.
 ///
@@ -18,7 +19,10 @@ use crate::error::Error;
 /// | `**.example.com` | `example.com`, `www.example.com`, `a.b.example.com` | `notexample.com` |
 /// | `192.0.2.7`, `::1` | that address | |
 ///
-/// Matching ignores ASCII case and a trailing dot.
+/// Patterns and hosts are compared in one canonical spelling: DNS names ignore ASCII case and a
+/// trailing dot; an IP address matches however it is written (`2001:DB8:0::7` and
+/// `2001:db8::7`, `::ffff:192.0.2.7` and `192.0.2.7` are the same address). A host that is not
+/// a valid DNS name or IP address matches nothing.
 ///
 /// ```
 /// use tlspin::HostPattern;
@@ -32,7 +36,7 @@ use crate::error::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HostPattern {
     kind: Kind,
-    /// Lowercase, without wildcard prefix or trailing dot.
+    /// The canonical host (see `crate::host`), without the wildcard prefix.
     domain: String,
 }
 
@@ -46,7 +50,9 @@ enum Kind {
 impl HostPattern {
     /// Whether `host` (a DNS name or IP address) matches.
     pub fn matches(&self, host: &str) -> bool {
-        let host = normalize(host);
+        let Ok(host) = canonical_host(host) else {
+            return false;
+        };
         match self.kind {
             Kind::Exact => host == self.domain,
             Kind::OneLabel => host
@@ -70,30 +76,24 @@ impl FromStr for HostPattern {
             pattern: input.to_owned(),
             problem: problem.to_owned(),
         };
-        let text = normalize(input.trim());
-        let (kind, domain) = if let Some(rest) = text.strip_prefix("**.") {
+        let text = input.trim();
+        let (kind, rest) = if let Some(rest) = text.strip_prefix("**.") {
             (Kind::AnyDepth, rest)
         } else if let Some(rest) = text.strip_prefix("*.") {
             (Kind::OneLabel, rest)
         } else {
-            (Kind::Exact, text.as_str())
+            (Kind::Exact, text)
         };
-        if domain.contains('*') {
+        if rest.contains('*') {
             return Err(invalid(
                 "a wildcard may only be the whole first label, as \"*.\" or \"**.\"",
             ));
         }
-        let is_ip = IpAddr::try_from(domain).is_ok();
-        if is_ip && kind != Kind::Exact {
+        let domain = canonical_host(rest).map_err(|problem| invalid(&problem))?;
+        if kind != Kind::Exact && domain.parse::<IpAddr>().is_ok() {
             return Err(invalid("an IP address cannot take a wildcard"));
         }
-        if !is_ip && (DnsName::try_from(domain).is_err() || domain.ends_with('.')) {
-            return Err(invalid("it is not a valid DNS name or IP address"));
-        }
-        Ok(Self {
-            kind,
-            domain: domain.to_owned(),
-        })
+        Ok(Self { kind, domain })
     }
 }
 
@@ -105,20 +105,6 @@ impl fmt::Display for HostPattern {
             Kind::AnyDepth => "**.",
         };
         write!(f, "{prefix}{}", self.domain)
-    }
-}
-
-/// Lowercase, without a trailing dot.
-fn normalize(host: &str) -> String {
-    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
-}
-
-/// The host string of a rustls server name: a DNS name, or an IP address in its usual text form.
-pub(crate) fn host_of(server_name: &ServerName<'_>) -> String {
-    match server_name {
-        ServerName::DnsName(name) => normalize(name.as_ref()),
-        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
-        other => format!("{other:?}"),
     }
 }
 
@@ -143,7 +129,9 @@ impl PatternIndex {
 
     /// The ids of every pattern matching `host`, in no particular order.
     pub(crate) fn matching(&self, host: &str) -> Vec<usize> {
-        let host = normalize(host);
+        let Ok(host) = canonical_host(host) else {
+            return Vec::new();
+        };
         let mut ids = Vec::new();
         let mut add = |map: &HashMap<String, Vec<usize>>, key: &str| {
             if let Some(found) = map.get(key) {
@@ -151,7 +139,7 @@ impl PatternIndex {
             }
         };
         add(&self.exact, &host);
-        if IpAddr::try_from(host.as_str()).is_ok() {
+        if host.parse::<IpAddr>().is_ok() {
             return ids;
         }
         if let Some((label, parent)) = host.split_once('.') {
@@ -190,6 +178,16 @@ mod tests {
             ("**.example.com", "notexample.com", false),
             ("192.0.2.7", "192.0.2.7", true),
             ("::1", "::1", true),
+            ("::1", "0:0:0:0:0:0:0:1", true),
+            ("2001:0DB8:0000::0007", "2001:db8::7", true),
+            ("2001:db8::7", "2001:0db8:0:0:0:0:0:7", true),
+            ("[2001:db8::7]", "2001:db8::7", true),
+            ("::ffff:192.0.2.7", "192.0.2.7", true),
+            ("192.0.2.7", "::ffff:c000:207", true),
+            ("192.0.2.7", "192.0.2.70", false),
+            ("2001:db8::7", "2001:db8::70", false),
+            ("*.example.com", "WWW.EXAMPLE.COM.", true),
+            ("example.com", "example.com..", false),
         ];
         for (pattern, host, expected) in cases {
             let parsed: HostPattern = pattern.parse().unwrap();
@@ -207,14 +205,14 @@ mod tests {
     #[test]
     fn invalid_patterns_are_refused_with_a_reason() {
         for (pattern, needle) in [
-            ("", "not a valid DNS name"),
+            ("", "expected a DNS name or an IP address"),
             ("*", "whole first label"),
             ("a.*.com", "whole first label"),
             ("*foo.example.com", "whole first label"),
             ("***.example.com", "whole first label"),
             ("*.192.0.2.7", "IP address cannot take a wildcard"),
-            ("exa mple.com", "not a valid DNS name"),
-            ("example.com..", "not a valid DNS name"),
+            ("exa mple.com", "expected a DNS name or an IP address"),
+            ("example.com..", "expected a DNS name or an IP address"),
         ] {
             let err = pattern.parse::<HostPattern>().unwrap_err().to_string();
             assert!(err.contains(needle), "{pattern:?}: {err}");
@@ -275,6 +273,19 @@ mod tests {
     fn display_round_trips() {
         for pattern in ["example.com", "*.example.com", "**.example.com", "::1"] {
             assert_eq!(pattern.parse::<HostPattern>().unwrap().to_string(), pattern);
+        }
+    }
+
+    #[test]
+    fn patterns_are_stored_in_the_canonical_spelling() {
+        for (written, canonical) in [
+            ("2001:0DB8:0000:0000:0000:0000:0000:0007", "2001:db8::7"),
+            ("::FFFF:192.0.2.7", "192.0.2.7"),
+            ("*.Example.COM.", "*.example.com"),
+        ] {
+            let pattern: HostPattern = written.parse().unwrap();
+            assert_eq!(pattern.to_string(), canonical, "{written}");
+            assert_eq!(pattern, canonical.parse().unwrap(), "{written}");
         }
     }
 }

@@ -8,8 +8,10 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 
+use crate::deferred;
 use crate::error::{Error, PinMismatch};
-use crate::host_pattern::{host_of, HostPattern, PatternIndex};
+use crate::host::host_of;
+use crate::host_pattern::{HostPattern, PatternIndex};
 use crate::pin::Pin;
 use crate::pin_set::sorted_pins;
 use crate::policy::{PeerChain, ServerCertPolicy};
@@ -173,7 +175,11 @@ impl HostPinsBuilder {
         self
     }
 
-    /// Called with a [`PinReport`] on every pin failure, enforced or not.
+    /// Called with a [`PinReport`] on every pin failure, enforced or not. An enforced failure is
+    /// reported when the chain is refused, before the server has proven anything. In report-only
+    /// mode a failure is reported only for a connection that goes ahead, once the server's
+    /// handshake signature has verified, so nobody can make the client report a chain they
+    /// merely copied from the real server.
     pub fn on_pin_failure(mut self, callback: impl Fn(&PinReport) + Send + Sync + 'static) -> Self {
         self.on_pin_failure = Some(Arc::new(callback));
         self
@@ -328,6 +334,8 @@ impl ServerCertPolicy for HostPins {
             Ok(()) => check_name(chain, server_name),
             Err(Rejection::Invalid(error)) => Err(error),
             Err(Rejection::Unpinned { path }) => {
+                // A chain for another name is refused as such, and is no pin failure to report.
+                check_name(chain, server_name)?;
                 let report = PinReport {
                     host,
                     patterns: active.iter().map(|set| set.pattern.to_string()).collect(),
@@ -340,17 +348,28 @@ impl ServerCertPolicy for HostPins {
                     enforced: !self.report_only,
                     time: now,
                 };
-                log::warn!("tlspin: {report}");
-                if let Some(callback) = &self.on_pin_failure {
-                    callback(&report);
-                }
                 if self.report_only {
-                    check_name(chain, server_name)
+                    // Reported once the server has proven it holds the key (`crate::deferred`):
+                    // nobody can make the client report a chain they merely copied.
+                    let callback = self.on_pin_failure.clone();
+                    deferred::after_signature(Box::new(move || {
+                        report_pin_failure(&report, callback.as_deref());
+                        Ok(())
+                    }));
+                    Ok(())
                 } else {
+                    report_pin_failure(&report, self.on_pin_failure.as_deref());
                     Err(PinMismatch::path(pins, chain, path).into())
                 }
             }
         }
+    }
+}
+
+fn report_pin_failure(report: &PinReport, callback: Option<&(dyn Fn(&PinReport) + Send + Sync)>) {
+    log::warn!("tlspin: {report}");
+    if let Some(callback) = callback {
+        callback(report);
     }
 }
 

@@ -2,16 +2,17 @@
 //! `host:port`, safe against crashes and concurrent processes.
 
 use core::fmt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::{DnsName, UnixTime};
+use rustls::pki_types::UnixTime;
 
 use crate::error::Error;
+use crate::host::canonical_host;
 use crate::pin::Pin;
 use crate::time::{days_from_civil, days_in_month, format_rfc3339};
 
@@ -79,10 +80,20 @@ impl fmt::Display for KnownHost {
 /// A known-hosts file: the server keys a client has trusted, like SSH's `known_hosts`.
 ///
 /// - The file is plain text, one `HOST:PORT PIN TRUST FIRST-SEEN` line per server, keyed by host
-///   **and** port; `#` starts a comment.
-/// - Every change is written to a temporary file, flushed to disk (`fsync`) and renamed over the
-///   store, then the directory is flushed: a crash leaves the old or the new store, never a torn
-///   or empty one.
+///   **and** port; `#` starts a comment, on a line of its own or after an entry.
+/// - Hosts are stored and looked up in one canonical spelling: DNS names in lowercase without a
+///   trailing dot, IP addresses in their standard text form (an IPv4-mapped IPv6 address as the
+///   IPv4 address).
+/// - [`KnownHosts::open`] resolves symbolic links once: every later read, write, temporary file
+///   and lock is on the real file, so two paths to one store (a link and its target) stay one
+///   store and their locks exclude each other.
+/// - Every change is written to a temporary file beside the real one (created afresh, never
+///   through an existing file or link), flushed to disk (`fsync`) and renamed over the store,
+///   then the directory is flushed: a crash leaves the old or the new store, never a torn or
+///   empty one.
+/// - A change keeps the rest of the file as it was: comments and blank lines a person added,
+///   the lines of untouched entries, and the file's permissions (and, where the process may,
+///   its owner and group). New entries are appended.
 /// - Changes happen under an exclusive lock on `<file>.lock`, after re-reading the store, so
 ///   concurrent processes never lose each other's entries.
 /// - A store that does not parse is an error naming the line, never silently reset.
@@ -96,10 +107,15 @@ pub struct KnownHosts {
 }
 
 impl KnownHosts {
-    /// A store at `path`. The file need not exist yet (it is created by the first change), but
+    /// A store at `path`, with symbolic links resolved now (see above). The file need not exist
+    /// yet (it is created by the first change), but its directory must, and
     /// if it exists it must parse.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, Error> {
-        let path = path.into();
+        let given = path.into();
+        let path = resolve(&given).map_err(|error| Error::Io {
+            path: given.clone(),
+            error: Arc::new(error),
+        })?;
         let with_suffix = |suffix: &str| {
             let mut name = path.file_name().unwrap_or_default().to_os_string();
             name.push(suffix);
@@ -119,7 +135,7 @@ impl KnownHosts {
         parse(text, "the given text")
     }
 
-    /// The file's path.
+    /// The file's path, absolute and with symbolic links resolved when the store was opened.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -129,9 +145,12 @@ impl KnownHosts {
         self.read()
     }
 
-    /// The entry for `host` and `port`, if any.
+    /// The entry for `host` and `port`, if any. `host` may be spelt any way that names the same
+    /// host (`Device.LAN.`, `2001:DB8:0::7`).
+    ///
+    /// Fails with [`Error::InvalidKnownHost`] if `host` is not a DNS name or IP address.
     pub fn get(&self, host: &str, port: u16) -> Result<Option<KnownHost>, Error> {
-        let host = normalize(host);
+        let host = checked_host(host)?;
         Ok(self
             .read()?
             .into_iter()
@@ -141,12 +160,21 @@ impl KnownHosts {
     /// Adds `entry` unless its `host:port` is already known, and returns the stored entry:
     /// `entry`, or the one that was there first (possibly written by another process).
     ///
-    /// Fails with [`Error::InvalidKnownHost`] if the host is not a DNS name or IP address.
+    /// Fails with [`Error::InvalidKnownHost`] if the host is not a DNS name or IP address, or its
+    /// `first_seen` is after 9999-12-31T23:59:59Z (the file's four-digit years could not hold
+    /// it).
     pub fn add(&self, mut entry: KnownHost) -> Result<KnownHost, Error> {
-        entry.host = canonical_host(&entry.host).map_err(|problem| Error::InvalidKnownHost {
-            host: entry.host.clone(),
-            problem,
-        })?;
+        entry.host = checked_host(&entry.host)?;
+        if entry.first_seen.as_secs() > LAST_WRITABLE_SECOND {
+            return Err(Error::InvalidKnownHost {
+                host: entry.host,
+                problem: format!(
+                    "its first_seen ({} s after 1970) is after 9999-12-31T23:59:59Z; expected a \
+                     time the file can record",
+                    entry.first_seen.as_secs()
+                ),
+            });
+        }
         self.change(|entries| {
             match entries
                 .iter()
@@ -165,8 +193,11 @@ impl KnownHosts {
     /// before keep trusting the old key until they are rebuilt: build a new verifier (and with
     /// it a new rustls config) after any change, so that no session resumed from the old key
     /// skips the new check.
+    ///
+    /// `host` may be spelt any way that names the same host; fails with
+    /// [`Error::InvalidKnownHost`] if it is not a DNS name or IP address.
     pub fn forget(&self, host: &str, port: u16) -> Result<bool, Error> {
-        let host = normalize(host);
+        let host = checked_host(host)?;
         self.change(|entries| {
             let before = entries.len();
             entries.retain(|e| !(e.host == host && e.port == port));
@@ -185,11 +216,35 @@ impl KnownHosts {
     }
 
     fn read(&self) -> Result<Vec<KnownHost>, Error> {
-        match fs::read_to_string(&self.path) {
-            Ok(text) => parse(&text, &self.path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(self.io(&self.path, e)),
-        }
+        self.read_text()
+            .and_then(|text| parse(&text, &self.path.display().to_string()))
+    }
+
+    /// The file's text; empty if it does not exist yet.
+    fn read_text(&self) -> Result<String, Error> {
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(String::new()),
+            Err(e) => return Err(self.io(&self.path, e)),
+        };
+        String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let before = e.as_bytes().get(..valid).unwrap_or_default();
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = valid
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+            Error::KnownHostsCorrupt {
+                source: self.path.display().to_string(),
+                line,
+                problem: format!(
+                    "byte {} of the line is not UTF-8; expected UTF-8 text",
+                    column + 1
+                ),
+            }
+        })
     }
 
     /// Re-reads the store under the exclusive lock, applies `edit`, and replaces the file
@@ -202,26 +257,40 @@ impl KnownHosts {
             .open(&self.lock_path)
             .map_err(|e| self.io(&self.lock_path, e))?;
         lock.lock().map_err(|e| self.io(&self.lock_path, e))?;
-        let mut entries = self.read()?;
-        let before = entries.clone();
+        let text = self.read_text()?;
+        let before = parse(&text, &self.path.display().to_string())?;
+        let mut entries = before.clone();
         let result = edit(&mut entries);
         if entries != before {
-            self.write(&entries)?;
+            self.write(&render(&text, &entries))?;
         }
         // Dropping `lock` closes it, which releases the lock.
         Ok(result)
     }
 
-    fn write(&self, entries: &[KnownHost]) -> Result<(), Error> {
-        let mut text = String::from(HEADER);
-        for entry in entries {
-            text.push_str(&entry.to_string());
-            text.push('\n');
+    /// Replaces the store with `text`: a fresh temporary file with the store's permissions (and
+    /// owner, where allowed), synced, renamed over the store, and the directory synced.
+    fn write(&self, text: &str) -> Result<(), Error> {
+        let existing = match fs::metadata(&self.path) {
+            Ok(metadata) => Some(metadata),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(self.io(&self.path, e)),
+        };
+        let temp_error = |e| self.io(&self.temp_path, e);
+        // A temporary file left by a crash (or anything else at that name, a link included) is
+        // removed, never written through: the new file is created exclusively.
+        match fs::remove_file(&self.temp_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(temp_error(e)),
         }
-        let mut temp = File::create(&self.temp_path).map_err(|e| self.io(&self.temp_path, e))?;
+        let mut temp = create_exclusive(&self.temp_path, existing.is_some()).map_err(temp_error)?;
+        if let Some(metadata) = &existing {
+            keep_owner_and_mode(&temp, metadata).map_err(temp_error)?;
+        }
         temp.write_all(text.as_bytes())
             .and_then(|()| temp.sync_all())
-            .map_err(|e| self.io(&self.temp_path, e))?;
+            .map_err(temp_error)?;
         drop(temp);
         fs::rename(&self.temp_path, &self.path).map_err(|e| self.io(&self.path, e))?;
         let dir = match self.path.parent() {
@@ -241,24 +310,137 @@ impl KnownHosts {
     }
 }
 
-fn normalize(host: &str) -> String {
-    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
+/// The last second a FIRST-SEEN field can hold: 9999-12-31T23:59:59Z.
+const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+
+/// A line without its comment (from `#` on) and surrounding white space.
+fn without_comment(line: &str) -> &str {
+    line.split_once('#')
+        .map_or(line, |(before, _)| before)
+        .trim()
 }
 
-/// The one spelling of a host the store uses: a lowercase DNS name without a trailing dot, or
-/// an IP address in its standard text form.
-fn canonical_host(host: &str) -> Result<String, String> {
-    let host = normalize(host);
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return Ok(ip.to_string());
+/// `host` in its canonical spelling, or [`Error::InvalidKnownHost`].
+fn checked_host(host: &str) -> Result<String, Error> {
+    canonical_host(host).map_err(|problem| Error::InvalidKnownHost {
+        host: host.to_owned(),
+        problem,
+    })
+}
+
+/// The store's new text: `original` line by line, with comments, blank lines and the lines of
+/// unchanged entries kept as they were, removed entries' lines dropped, changed entries
+/// rewritten in place, and new entries appended. A new (empty) store starts with [`HEADER`].
+fn render(original: &str, entries: &[KnownHost]) -> String {
+    let mut text = if original.trim().is_empty() {
+        String::from(HEADER)
+    } else {
+        String::new()
+    };
+    let mut written = HashSet::new();
+    for line in original.lines() {
+        let content = without_comment(line);
+        if content.is_empty() {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        }
+        // `original` parsed before the edit, so every other line is an entry.
+        let Ok(old) = parse_line(content) else {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        };
+        let key = (old.host.clone(), old.port);
+        if let Some(new) = entries
+            .iter()
+            .find(|e| (&e.host, e.port) == (&key.0, key.1))
+        {
+            if *new == old {
+                text.push_str(line);
+            } else {
+                text.push_str(&new.to_string());
+            }
+            text.push('\n');
+            written.insert(key);
+        }
     }
-    // DnsName accepts one trailing dot; `normalize` already removed one, so a second is invalid.
-    match DnsName::try_from(host.as_str()) {
-        Ok(_) if !host.ends_with('.') => Ok(host),
-        _ => Err(format!(
-            "expected a DNS name or an IP address, found {host:?}"
-        )),
+    for entry in entries {
+        if !written.contains(&(entry.host.clone(), entry.port)) {
+            text.push_str(&entry.to_string());
+            text.push('\n');
+        }
     }
+    text
+}
+
+/// `path` with every symbolic link resolved, also when the file (or a link's target) does not
+/// exist yet; its directory must exist.
+fn resolve(path: &Path) -> io::Result<PathBuf> {
+    match fs::canonicalize(path) {
+        Ok(real) => return Ok(real),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    // The file does not exist, or is a link to one that does not: follow links by hand, then
+    // resolve the directory the final name is in.
+    let mut path = path.to_path_buf();
+    let mut links = 0;
+    while let Ok(target) = fs::read_link(&path) {
+        links += 1;
+        if links > 40 {
+            return Err(io::Error::other("too many levels of symbolic links"));
+        }
+        path = match path.parent() {
+            Some(dir) => dir.join(target),
+            None => target,
+        };
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("the path does not name a file"))?
+        .to_owned();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    Ok(fs::canonicalize(dir)?.join(name))
+}
+
+/// Creates `path`, failing if anything (a file, a link) is already there. When it will replace
+/// an existing store, it starts readable by its owner only, until the store's mode is copied.
+fn create_exclusive(path: &Path, replaces_existing: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if replaces_existing {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = replaces_existing;
+    options.open(path)
+}
+
+/// Gives `temp` the mode, and where the process is allowed to, the owner and group of the store
+/// it replaces.
+fn keep_owner_and_mode(temp: &File, store: &fs::Metadata) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let current = temp.metadata()?;
+        if (current.uid(), current.gid()) != (store.uid(), store.gid()) {
+            if let Err(e) = std::os::unix::fs::fchown(temp, Some(store.uid()), Some(store.gid())) {
+                log::warn!(
+                    "tlspin: the rewritten known-hosts store keeps its mode but not its owner \
+                     {}:{}: {e}",
+                    store.uid(),
+                    store.gid()
+                );
+            }
+        }
+    }
+    temp.set_permissions(store.permissions())
 }
 
 fn address(host: &str, port: u16) -> String {
@@ -274,8 +456,8 @@ fn parse(text: &str, source: &str) -> Result<Vec<KnownHost>, Error> {
     let mut seen: HashMap<(String, u16), usize> = HashMap::new();
     for (index, line) in text.lines().enumerate() {
         let line_number = index + 1;
-        let content = line.trim();
-        if content.is_empty() || content.starts_with('#') {
+        let content = without_comment(line);
+        if content.is_empty() {
             continue;
         }
         let entry = parse_line(content).map_err(|problem| Error::KnownHostsCorrupt {

@@ -42,14 +42,15 @@
 //! | leaf key pin, no CA | [`PinnedServerVerifier`], [`PinnedClientVerifier`] (mTLS) | curl `--pinnedpubkey` |
 //! | WebPKI + a pin on the validated path | [`PinnedWebPkiVerifier`] | OkHttp `CertificatePinner` |
 //! | per-host pin sets, expiry, report-only | [`HostPinnedVerifier`], [`PinConfig`] (feature `config`) | Android `<pin-set>` |
-//! | self-signed certificates as roots | [`SelfSignedVerifier`] | a private CA |
+//! | exactly the given self-signed certificates | [`SelfSignedVerifier`] | a root store of device certificates |
 //! | raw public keys (RFC 7250) | [`PinnedRawKeyServerVerifier`], [`PinnedRawKeyClientVerifier`] | |
 //! | trust on first use | [`KnownHosts`], [`TofuVerifier`] | SSH `known_hosts` |
 //! | no authentication / no name check | [`danger::AcceptAnyServerCert`], [`danger::IgnoreServerName`] | |
 //!
 //! Also: [`Pin`] (every common pin syntax), [`certs_from_pem`], the config helpers
 //! [`ClientConfigBuilderExt`], [`ServerConfigBuilderExt`] and [`pinned_client_config`], typed
-//! rejections ([`PinMismatch`], [`KnownHostMismatch`], [`CaCertificateAsServer`]), [`explain`] for a
+//! rejections ([`PinMismatch`], [`KnownHostMismatch`], [`CaCertificateAsServer`],
+//! [`NotAGivenCertificate`]), [`explain`] for a
 //! failed handshake's `rustls::Error` in plain words with the likely fix, and
 //! [`ServerVerifier`] / [`ClientVerifier`] with the [`policy`] traits for your own policy, with
 //! correct signature handling for free.
@@ -77,9 +78,11 @@ mod config;
 #[cfg(feature = "config")]
 mod config_file;
 pub mod danger;
+mod deferred;
 mod der;
 mod error;
 mod explain;
+mod host;
 mod host_pattern;
 mod host_pins;
 mod known_hosts;
@@ -100,7 +103,7 @@ pub use certs::{certs_from_pem, certs_from_pem_file};
 pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuilderExt};
 #[cfg(feature = "config")]
 pub use config_file::PinConfig;
-pub use error::{CaCertificateAsServer, Error, Peer, PinMismatch};
+pub use error::{CaCertificateAsServer, Error, NotAGivenCertificate, Peer, PinMismatch};
 pub use explain::{explain, Explanation, FailureKind};
 pub use host_pattern::HostPattern;
 pub use host_pins::{

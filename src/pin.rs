@@ -222,8 +222,12 @@ fn decode_tlsa(record: &str) -> Result<[u8; Pin::LEN], String> {
     let usage = number("usage")?;
     let selector = number("selector")?;
     let matching = number("matching type")?;
-    if usage > 3 {
-        return Err(format!("the TLSA usage is {usage}; usages are 0 to 3"));
+    if usage != 3 {
+        return Err(format!(
+            "the TLSA usage is {usage}; tlspin reads usage 3 (DANE-EE: the server's own key, \
+             without PKIX validation). Usages 0 and 1 also require PKIX validation and usage 2 \
+             names a trust anchor: pin such a key as sha256/... with PinnedWebPkiVerifier"
+        ));
     }
     if selector != 1 {
         return Err(format!(
@@ -248,8 +252,11 @@ fn decode_tlsa(record: &str) -> Result<[u8; Pin::LEN], String> {
         .as_bytes()
         .chunks(2)
         .map(|pair| {
-            let text = core::str::from_utf8(pair).ok()?;
-            u8::from_str_radix(text, 16).ok()
+            // from_str_radix alone would also take a sign ("+f").
+            if !pair.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            u8::from_str_radix(core::str::from_utf8(pair).ok()?, 16).ok()
         })
         .collect();
     exactly_32(&digits.ok_or("the TLSA data is not hexadecimal")?)
@@ -331,7 +338,7 @@ mod tests {
             format!("<key>SPKI-SHA256-BASE64</key>\n  <string>{b64}</string>"),
             format!("3 1 1 {hex}"),
             format!("3 1 1 {}", hex.to_lowercase()),
-            format!("2 1 1 {hex_a} {hex_b}"),
+            format!("3 1 1 {hex_a} {hex_b}"),
             format!("_443._tcp.example.com. 3600 IN TLSA 3 1 1 {hex}"),
         ];
         for form in forms {
@@ -347,6 +354,11 @@ mod tests {
             (format!("3 1 2 {}", "AB".repeat(64)), "matching type is 2"),
             (format!("3 1 0 {hex}"), "matching type is 0"),
             (format!("4 1 1 {hex}"), "usage is 4"),
+            // PKIX-TA, PKIX-EE and DANE-TA records say more than "this key": not a bare pin.
+            (format!("0 1 1 {hex}"), "usage is 0"),
+            (format!("1 1 1 {hex}"), "usage is 1"),
+            (format!("2 1 1 {hex}"), "usage is 2"),
+            (format!("3 1 1 +f{}", "AB".repeat(31)), "not hexadecimal"),
             (
                 format!("3 1 1 {}", "AB".repeat(31)),
                 "62 hex digits instead of 64",

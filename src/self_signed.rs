@@ -1,25 +1,34 @@
-//! [`SelfSignedVerifier`]: given self-signed certificates as their own trust anchors.
+//! [`SelfSignedVerifier`]: exactly the given self-signed certificates, each fully validated.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 
-use crate::error::Error;
+use crate::error::{Error, NotAGivenCertificate};
+use crate::pin::Pin;
 use crate::policy::{PeerChain, ServerCertPolicy};
 use crate::verifier::ServerVerifier;
 use crate::webpki_path::{check_name, WebPki};
 
-/// Trusts the given self-signed certificates as roots and validates servers fully against them:
-/// validity period, subjectAltName, server-auth EKU and signatures, as for a public CA.
+/// Accepts a server only if it presents one of the given self-signed certificates, byte for
+/// byte, and validates that certificate fully, as its own root: validity period,
+/// subjectAltName, server-auth EKU and its self-signature.
+///
+/// Anything else is refused with [`NotAGivenCertificate`], including a certificate *issued by*
+/// one of the given ones (their keys are not trusted to vouch for other certificates: the holder
+/// of one device's key cannot speak for another device) and a certificate re-issued with a given
+/// one's key (an expired certificate cannot be revived by signing a new one with its key). The
+/// chain the server sends after its certificate is ignored.
 ///
 /// This is what rustls' maintainers recommend instead of a custom verifier, offered here so you
 /// can choose knowingly:
 ///
 /// | | `SelfSignedVerifier` | [`PinnedServerVerifier`](crate::PinnedServerVerifier) |
 /// |---|---|---|
-/// | identifies the server by | the whole certificate, as a root | its key (SPKI pin) |
+/// | identifies the server by | the whole certificate | its key (SPKI pin) |
 /// | certificate renewed with the same key | must be re-distributed | keeps working |
 /// | server name checked | always | optional |
 /// | `openssl req -x509` default (`CA:TRUE`) | refused: re-issue with `CA:FALSE` | works |
@@ -27,11 +36,13 @@ use crate::webpki_path::{check_name, WebPki};
 ///
 /// A `CA:TRUE` certificate cannot be its own end-entity certificate in WebPKI; such a server is
 /// refused with a [`CaCertificateAsServer`](crate::CaCertificateAsServer) error that says which
-/// mode works instead.
+/// mode works instead. To trust every certificate a private CA issues, use rustls'
+/// `WebPkiServerVerifier` with the CA as a root, or
+/// [`PinnedWebPkiVerifier`](crate::PinnedWebPkiVerifier) to pin it as well.
 pub type SelfSignedVerifier = ServerVerifier<SelfSignedRoots>;
 
 impl SelfSignedVerifier {
-    /// Builds a verifier trusting exactly `certs` as roots, with `provider` for every signature.
+    /// Builds a verifier trusting exactly `certs`, with `provider` for every signature.
     ///
     /// Fails with [`Error::NoRootCertificates`] if `certs` is empty, with
     /// [`Error::InvalidRoot`] if one cannot be used as a trust anchor, or with
@@ -40,15 +51,24 @@ impl SelfSignedVerifier {
         certs: impl IntoIterator<Item = CertificateDer<'a>>,
         provider: Arc<CryptoProvider>,
     ) -> Result<Arc<Self>, Error> {
-        let mut roots = RootCertStore::empty();
+        let mut trusted = HashMap::new();
+        let mut pins = Vec::new();
         for (index, cert) in certs.into_iter().enumerate() {
-            roots
-                .add(cert)
+            let cert = cert.into_owned();
+            let mut root = RootCertStore::empty();
+            root.add(cert.clone())
                 .map_err(|error| Error::InvalidRoot { index, error })?;
+            pins.push(Pin::from_cert_der(&cert)?);
+            // Each certificate is its own and only root: a leaf validates against it only if it
+            // is that very certificate (checked before validation, by its bytes).
+            trusted.insert(cert.to_vec(), WebPki::new(Arc::new(root), &provider)?);
         }
-        let policy = SelfSignedRoots {
-            webpki: WebPki::new(Arc::new(roots), &provider)?,
-        };
+        if trusted.is_empty() {
+            return Err(Error::NoRootCertificates);
+        }
+        pins.sort_unstable();
+        pins.dedup();
+        let policy = SelfSignedRoots { trusted, pins };
         ServerVerifier::with_policy(&provider, policy).map(Arc::new)
     }
 }
@@ -56,7 +76,10 @@ impl SelfSignedVerifier {
 /// The policy behind [`SelfSignedVerifier`].
 #[derive(Debug, Clone)]
 pub struct SelfSignedRoots {
-    webpki: WebPki,
+    /// Each given certificate's DER, with WebPKI validation against that certificate alone.
+    trusted: HashMap<Vec<u8>, WebPki>,
+    /// The given certificates' pins, for error messages.
+    pins: Vec<Pin>,
 }
 
 impl ServerCertPolicy for SelfSignedRoots {
@@ -67,7 +90,15 @@ impl ServerCertPolicy for SelfSignedRoots {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), rustls::Error> {
-        self.webpki.validate(chain, now)?;
-        check_name(chain, server_name)
+        let Some(webpki) = self.trusted.get(chain.end_entity.as_ref()) else {
+            let presented = Pin::from_cert_der(chain.end_entity).ok();
+            return Err(NotAGivenCertificate::new(presented, self.pins.clone()).into());
+        };
+        let alone = PeerChain {
+            end_entity: chain.end_entity,
+            intermediates: &[],
+        };
+        webpki.validate(alone, now)?;
+        check_name(alone, server_name)
     }
 }

@@ -8,9 +8,10 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{ServerName, UnixTime};
 use rustls::{CertificateError, OtherError, RootCertStore};
 
+use crate::deferred;
 use crate::der;
 use crate::error::Error;
-use crate::host_pattern::host_of;
+use crate::host::host_of;
 use crate::known_hosts::{KnownHost, KnownHosts, Trust};
 use crate::pin::Pin;
 use crate::pinned::check_validity;
@@ -20,6 +21,10 @@ use crate::webpki_path::{check_name, WebPki};
 
 /// Trust on first use, like SSH: the first connection to a `host:port` records the server's key
 /// in a [`KnownHosts`] file; later connections must present the same key.
+///
+/// - The key is recorded only once the server has proven it holds it: after its handshake
+///   signature has verified. A server that presents somebody else's certificate without the
+///   private key fails the handshake and leaves the store (and the verifier) unchanged.
 ///
 /// - The leaf's validity period is always checked.
 /// - With roots ([`KnownHosts::verifier_with_roots`]), a first chain that is valid for WebPKI
@@ -68,7 +73,7 @@ impl KnownHosts {
         webpki: Option<WebPki>,
     ) -> Result<Arc<TofuVerifier>, Error> {
         let policy = Tofu {
-            known: RwLock::new(self.for_port(port)?),
+            known: Arc::new(RwLock::new(self.for_port(port)?)),
             store: self.clone(),
             port,
             webpki,
@@ -83,7 +88,7 @@ pub struct Tofu {
     port: u16,
     webpki: Option<WebPki>,
     /// The store's entries for `port` when built, plus hosts recorded since; never replaced.
-    known: RwLock<HashMap<String, KnownHost>>,
+    known: Arc<RwLock<HashMap<String, KnownHost>>>,
 }
 
 impl fmt::Debug for Tofu {
@@ -105,33 +110,49 @@ impl Tofu {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         known.get(host).cloned()
     }
+}
 
-    fn remember(&self, entry: KnownHost) {
-        let mut known = self
-            .known
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        known.entry(entry.host.clone()).or_insert(entry);
+/// Records `entry` in `store` (unless another process recorded the host first) and in the
+/// verifier's snapshot `known`, then compares what is stored with what was presented.
+fn record(
+    store: &KnownHosts,
+    known: &RwLock<HashMap<String, KnownHost>>,
+    entry: KnownHost,
+    webpki_valid: bool,
+) -> Result<(), rustls::Error> {
+    let presented = entry.pin;
+    // Another process may have recorded the host meanwhile: `add` returns what is stored.
+    let stored = store
+        .add(entry)
+        .map_err(|e| CertificateError::Other(OtherError(Arc::new(e))))?;
+    if stored.pin == presented {
+        log::info!("tlspin: trusting {stored} on first use");
     }
+    known
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .entry(stored.host.clone())
+        .or_insert_with(|| stored.clone());
+    compare(store, &stored, presented, webpki_valid)
+}
 
-    fn compare(
-        &self,
-        stored: &KnownHost,
-        presented: Pin,
-        webpki_valid: bool,
-    ) -> Result<(), rustls::Error> {
-        if stored.pin == presented || (stored.trust == Trust::WebPki && webpki_valid) {
-            Ok(())
-        } else {
-            Err(
-                CertificateError::Other(OtherError(Arc::new(KnownHostMismatch {
-                    stored: stored.clone(),
-                    presented,
-                    store: self.store.path().display().to_string(),
-                })))
-                .into(),
-            )
-        }
+fn compare(
+    store: &KnownHosts,
+    stored: &KnownHost,
+    presented: Pin,
+    webpki_valid: bool,
+) -> Result<(), rustls::Error> {
+    if stored.pin == presented || (stored.trust == Trust::WebPki && webpki_valid) {
+        Ok(())
+    } else {
+        Err(
+            CertificateError::Other(OtherError(Arc::new(KnownHostMismatch {
+                stored: stored.clone(),
+                presented,
+                store: store.path().display().to_string(),
+            })))
+            .into(),
+        )
     }
 }
 
@@ -152,7 +173,7 @@ impl ServerCertPolicy for Tofu {
         });
         let host = host_of(server_name);
         if let Some(stored) = self.known(&host) {
-            return self.compare(&stored, presented, webpki_valid);
+            return compare(&self.store, &stored, presented, webpki_valid);
         }
         let entry = KnownHost {
             host,
@@ -165,16 +186,13 @@ impl ServerCertPolicy for Tofu {
             },
             first_seen: UnixTime::since_unix_epoch(core::time::Duration::from_secs(now.as_secs())),
         };
-        // Another process may have recorded the host meanwhile: `add` returns what is stored.
-        let stored = self
-            .store
-            .add(entry)
-            .map_err(|e| CertificateError::Other(OtherError(Arc::new(e))))?;
-        if stored.pin == presented {
-            log::info!("tlspin: trusting {stored} on first use");
-        }
-        self.remember(stored.clone());
-        self.compare(&stored, presented, webpki_valid)
+        // Not yet: the server has not proven it holds the key (see `crate::deferred`).
+        let store = self.store.clone();
+        let known = Arc::clone(&self.known);
+        deferred::after_signature(Box::new(move || {
+            record(&store, &known, entry, webpki_valid)
+        }));
+        Ok(())
     }
 }
 

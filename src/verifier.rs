@@ -9,6 +9,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
+use crate::deferred;
 use crate::error::Error;
 use crate::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
 use crate::signatures::Signatures;
@@ -16,7 +17,10 @@ use crate::signatures::Signatures;
 /// A [`ServerCertVerifier`] made of a [`ServerCertPolicy`] and a provider's signature table.
 ///
 /// The policy judges the certificates; the verifier checks every handshake signature with the
-/// provider it was built from and advertises exactly that provider's signature schemes. Most
+/// provider it was built from and advertises exactly that provider's signature schemes. What a
+/// policy records or reports about a connection (a trust-on-first-use entry, a report-only pin
+/// failure) happens only after that signature has verified, when the server has proven it holds
+/// the certificate's key. Most
 /// users want a ready-made policy: [`PinnedServerVerifier`](crate::PinnedServerVerifier),
 /// [`danger::AcceptAnyServerCert`](crate::danger::AcceptAnyServerCert) or
 /// [`danger::IgnoreServerName`](crate::danger::IgnoreServerName).
@@ -24,6 +28,8 @@ use crate::signatures::Signatures;
 pub struct ServerVerifier<P> {
     signatures: Signatures,
     policy: P,
+    /// Tags the policy's deferred effects with this verifier.
+    id: u64,
 }
 
 impl<P: ServerCertPolicy> ServerVerifier<P> {
@@ -35,12 +41,28 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
         Ok(Self {
             signatures: Signatures::new(provider)?,
             policy,
+            id: deferred::verifier_id(),
         })
     }
 
     /// The certificate policy.
     pub fn policy(&self) -> &P {
         &self.policy
+    }
+
+    /// Runs the policy's deferred effects if the signature verified, drops them if not.
+    fn signature_checked(
+        &self,
+        cert: &CertificateDer<'_>,
+        result: Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        match result {
+            Ok(valid) => deferred::signature_verified(self.id, cert).map(|()| valid),
+            Err(error) => {
+                deferred::signature_failed();
+                Err(error)
+            }
+        }
     }
 }
 
@@ -57,9 +79,12 @@ impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
             end_entity,
             intermediates,
         };
-        self.policy
-            .check_server_cert(chain, server_name, ocsp_response, now)
-            .map(|()| ServerCertVerified::assertion())
+        deferred::begin(end_entity);
+        let verdict = self
+            .policy
+            .check_server_cert(chain, server_name, ocsp_response, now);
+        deferred::finish(self.id, verdict.is_ok());
+        verdict.map(|()| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -68,7 +93,7 @@ impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls12(message, cert, dss)
+        self.signature_checked(cert, self.signatures.verify_tls12(message, cert, dss))
     }
 
     fn verify_tls13_signature(
@@ -77,8 +102,11 @@ impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures
-            .verify_tls13(message, cert, dss, self.policy.requires_raw_public_keys())
+        let raw_key = self.policy.requires_raw_public_keys();
+        self.signature_checked(
+            cert,
+            self.signatures.verify_tls13(message, cert, dss, raw_key),
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -118,6 +118,8 @@ impl ServerCertPolicy for WebPkiPins {
             Ok(()) => check_name(chain, server_name),
             Err(Rejection::Invalid(error)) => Err(error),
             Err(Rejection::Unpinned { path }) => {
+                // A chain for another name is refused as such, not as a pin failure.
+                check_name(chain, server_name)?;
                 Err(PinMismatch::path(self.pins.clone(), chain, path).into())
             }
         }

@@ -45,7 +45,8 @@ fn the_documented_format_parses() {
     assert_eq!(sets[0].expiry().unwrap().as_secs(), 1_814_349_600); // 2027-06-30T10:00:00Z
     assert_eq!(sets[1].pattern().to_string(), "api.example.com");
     assert_eq!(sets[1].pins(), both.as_slice());
-    assert_eq!(sets[1].expiry().unwrap().as_secs(), 1_814_313_600); // 2027-06-30T00:00:00Z
+    // A date is the last day enforced: the set stops at 00:00 UTC of the next day.
+    assert_eq!(sets[1].expiry().unwrap().as_secs(), 1_814_400_000); // 2027-07-01T00:00:00Z
 }
 
 fn error(text: &str) -> String {

@@ -402,3 +402,37 @@ fn a_hundred_thousand_patterns() {
     assert_eq!(patterns("a.b.zone4.example.net"), ["**.example.net"]);
     assert_eq!(patterns("host3.example.org"), Vec::<String>::new());
 }
+
+/// `expires = 2025-06-30` in a pin configuration enforces the set through that whole day (UTC),
+/// as the README says, and stops at 00:00 UTC of the next day.
+#[cfg(feature = "config")]
+#[test]
+fn a_configured_expiry_date_is_the_last_day_enforced() {
+    for (name, provider) in providers() {
+        let pki = pki();
+        let config = tlspin::PinConfig::parse(&format!(
+            "[hosts.\"api.example.com\"]\npins = [\"{}\", \"{}\"]\nexpires = 2025-06-30\n",
+            unrelated(),
+            Pin::from_sha256([3; 32])
+        ))
+        .unwrap();
+        let verifier = builder(&pki, &provider).config(&config).build().unwrap();
+        let at = |secs: u64| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+        let day_starts = 1_751_241_600; // 2025-06-30T00:00:00Z
+        for enforced in [day_starts, day_starts + 12 * 3600, day_starts + 86_399] {
+            let error = verify_at(verifier.as_ref(), &pki, "api.example.com", at(enforced))
+                .expect_err(&format!("{name}: enforced at {enforced}"));
+            assert!(
+                PinMismatch::from_rustls(&error).is_some(),
+                "{name}: {error:?}"
+            );
+        }
+        verify_at(
+            verifier.as_ref(),
+            &pki,
+            "api.example.com",
+            at(day_starts + 86_400),
+        )
+        .unwrap_or_else(|e| panic!("{name}: not enforced from 2025-07-01T00:00:00Z: {e:?}"));
+    }
+}

@@ -467,3 +467,180 @@ fn a_writer_killed_mid_write_never_corrupts_or_loses_committed_entries() {
     );
     assert!(!all_committed.is_empty(), "no writer committed anything");
 }
+
+/// A server that presents the real server's certificate without its private key fails the
+/// handshake and records nothing; the real server is then trusted on first use as if the
+/// impostor had never answered. Both TLS versions, a reused verifier and a fresh one.
+#[test]
+fn a_server_without_the_key_records_nothing() {
+    for (name, provider) in providers() {
+        for (version_name, version) in VERSIONS {
+            let context = format!("{name} {version_name}");
+            let dir = tempfile::tempdir().unwrap();
+            let store = store_in(dir.path());
+            let real = self_signed_with(KeyType::EcdsaP256, leaf_params(&["device.lan"]));
+            let thief = self_signed_with(KeyType::EcdsaP256, leaf_params(&["device.lan"]));
+            let verifier = store.verifier(provider.clone(), 443).unwrap();
+
+            let outcome = handshake(
+                client_config(&provider, version, verifier.clone()),
+                impostor(&provider, &real, &thief),
+                "device.lan",
+            );
+            assert_eq!(
+                outcome.client_error(),
+                &rustls::Error::InvalidCertificate(CertificateError::BadSignature),
+                "{context}"
+            );
+            assert!(store.entries().unwrap().is_empty(), "{context}");
+            assert!(!store.path().exists(), "{context}: the store was written");
+
+            // Nor did the verifier remember it: a server with another key is still a first use,
+            // and so, on a fresh verifier, is the real one.
+            let other = self_signed_with(KeyType::EcdsaP256, leaf_params(&["other.lan"]));
+            let outcome = handshake(
+                client_config(&provider, version, verifier.clone()),
+                impostor(&provider, &other, &thief),
+                "other.lan",
+            );
+            outcome.client_error();
+            for verifier in [
+                verifier.clone(),
+                store.verifier(provider.clone(), 443).unwrap(),
+            ] {
+                handshake(
+                    client_config(&provider, version, verifier),
+                    ServerSetup::new(&provider, &real).build(),
+                    "device.lan",
+                )
+                .negotiated();
+            }
+            let entries = store.entries().unwrap();
+            assert_eq!(entries.len(), 1, "{context}");
+            assert_eq!(entries[0].pin, real.pin, "{context}");
+            assert_eq!(entries[0].host, "device.lan", "{context}");
+        }
+    }
+}
+
+/// A store opened through a symbolic link keeps the link, writes through to the shared file, and
+/// shares its lock with the store opened by the real path; a rewrite keeps comments, blank lines
+/// and the file's mode.
+#[cfg(unix)]
+#[test]
+fn a_store_behind_a_link_stays_one_store_with_its_comments_and_mode() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let real = shared.join("known_hosts");
+    let first = entry(1).to_string();
+    let text = format!("# devices in the lab, checked by Ana\n\n{first}  # the NAS\n# end\n");
+    std::fs::write(&real, &text).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = dir.path().join("known_hosts");
+    symlink(&real, &link).unwrap();
+
+    let through_link = KnownHosts::open(&link).unwrap();
+    let direct = KnownHosts::open(&real).unwrap();
+    assert_eq!(through_link.path(), direct.path());
+    through_link.add(entry(2)).unwrap();
+    direct.add(entry(3)).unwrap();
+
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let after = std::fs::read_to_string(&real).unwrap();
+    assert_eq!(
+        after,
+        format!("{text}{}\n{}\n", entry(2), entry(3)),
+        "comments, blank lines and the first entry's own comment are kept"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(!shared.join("known_hosts.tmp").exists());
+    assert!(
+        !dir.path().join("known_hosts.lock").exists(),
+        "lock beside the link"
+    );
+    assert!(
+        shared.join("known_hosts.lock").exists(),
+        "lock beside the real file"
+    );
+
+    // Forgetting drops exactly that entry's line.
+    assert!(through_link.forget("HOST1.LAN.", 443).unwrap());
+    let after = std::fs::read_to_string(&real).unwrap();
+    assert_eq!(
+        after,
+        format!(
+            "# devices in the lab, checked by Ana\n\n# end\n{}\n{}\n",
+            entry(2),
+            entry(3)
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // A link to a store that does not exist yet creates the store at the link's target.
+    let dangling = dir.path().join("dangling");
+    let target = shared.join("later");
+    symlink(&target, &dangling).unwrap();
+    KnownHosts::open(&dangling).unwrap().add(entry(4)).unwrap();
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        KnownHosts::open(&target).unwrap().entries().unwrap(),
+        [entry(4)]
+    );
+}
+
+/// `get` and `forget` take any spelling of a host, as `add` does; an invalid one is an error,
+/// never a silent miss.
+#[test]
+fn get_and_forget_take_any_spelling_of_a_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    for host in ["Device.LAN.", "2001:DB8:0:0::7", "::ffff:192.0.2.7"] {
+        store
+            .add(KnownHost {
+                host: host.into(),
+                ..entry(1)
+            })
+            .unwrap();
+    }
+    for (spelling, stored) in [
+        ("device.lan", "device.lan"),
+        ("DEVICE.lan.", "device.lan"),
+        ("[2001:db8::7]", "2001:db8::7"),
+        ("2001:0db8::0007", "2001:db8::7"),
+        ("192.0.2.7", "192.0.2.7"),
+        ("::FFFF:C000:207", "192.0.2.7"),
+    ] {
+        let found = store.get(spelling, 443).unwrap();
+        assert_eq!(found.map(|e| e.host), Some(stored.to_owned()), "{spelling}");
+    }
+    assert!(store.forget("DEVICE.LAN.", 443).unwrap());
+    assert!(store.forget("2001:0DB8::7", 443).unwrap());
+    assert!(store.forget("::ffff:192.0.2.7", 443).unwrap());
+    assert!(store.entries().unwrap().is_empty());
+    for bad in ["bad host!", "127.1", "a..lan"] {
+        for result in [
+            store.get(bad, 443).map(|_| ()),
+            store.forget(bad, 443).map(|_| ()),
+        ] {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, tlspin::Error::InvalidKnownHost { .. }),
+                "{bad}: {err}"
+            );
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+}
