@@ -11,10 +11,14 @@
 //! rustls 0.23 makes the two calls one after the other, in the same function of the client's
 //! handshake (TLS 1.2 `ExpectServerDone`, TLS 1.3 `ExpectCertificateVerify`) and so on the same
 //! thread, with the same end-entity certificate; the effect therefore waits in a thread-local
-//! slot, tagged with the verifier and the certificate, and runs only when that verifier has
-//! verified a signature made with that certificate's key. Every certificate check starts by
-//! emptying the slot, and a failed check or signature empties it too, so an effect never
-//! outlives its own step of its own connection. (rustls' *server* checks a client's certificate
+//! list, tagged with the verifier and the certificate, and runs only when that verifier has
+//! verified a signature made with that certificate's key. A verifier's certificate check starts
+//! by dropping what that verifier left waiting on the thread (with a warning), and a failed
+//! check or signature drops it too, so an effect never outlives its own step of its own
+//! connection. Each verifier waits separately, so checking a certificate with several tlspin
+//! verifiers in a row (a wrapper that asks them all) loses nothing; but a wrapper that checks
+//! signatures itself, not through the tlspin verifier, leaves the effects waiting until they
+//! are dropped unrun. (rustls' *server* checks a client's certificate
 //! and its signature on different messages, possibly on different threads, so client verifiers
 //! do not defer effects.)
 
@@ -24,16 +28,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// An effect that runs once the handshake signature has verified; its error fails the handshake.
 pub(crate) type Effect = Box<dyn FnOnce() -> Result<(), rustls::Error>>;
 
+/// What one verifier's last certificate check on this thread left waiting.
 struct Waiting {
-    /// The verifier that accepted the certificate, once it has (`None` while its policy runs).
-    verifier: Option<u64>,
+    verifier: u64,
     /// The end-entity certificate the signature must be made with.
     end_entity: Vec<u8>,
     effects: Vec<Effect>,
 }
 
+/// At most this many verifiers' effects wait on one thread; the oldest are dropped beyond it.
+const MAX_WAITING: usize = 8;
+
 thread_local! {
-    static WAITING: RefCell<Option<Waiting>> = const { RefCell::new(None) };
+    /// Effects registered by the policy whose check is running on this thread.
+    static REGISTERED: RefCell<Vec<Effect>> = const { RefCell::new(Vec::new()) };
+    /// Effects of accepted certificates, per verifier, waiting for that verifier's signature
+    /// check.
+    static WAITING: RefCell<Vec<Waiting>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A fresh identity for a verifier.
@@ -42,61 +53,69 @@ pub(crate) fn verifier_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Starts a certificate check of `end_entity`: drops whatever was waiting on this thread.
-pub(crate) fn begin(end_entity: &[u8]) {
-    WAITING.with(|slot| {
-        slot.replace(Some(Waiting {
-            verifier: None,
-            end_entity: end_entity.to_vec(),
-            effects: Vec::new(),
-        }))
+/// Starts `verifier`'s check of a certificate: drops whatever that verifier left waiting on this
+/// thread (its previous connection never reached its signature check).
+pub(crate) fn begin(verifier: u64) {
+    REGISTERED.with(|registered| registered.borrow_mut().clear());
+    let stale = WAITING.with(|waiting| {
+        let mut waiting = waiting.borrow_mut();
+        let before = waiting.len();
+        waiting.retain(|w| w.verifier != verifier);
+        before != waiting.len()
     });
+    if stale {
+        log::warn!(
+            "tlspin: a certificate this verifier accepted never reached its handshake signature \
+             check, so what waited for it (a trust-on-first-use record, a report-only pin \
+             report) was dropped; either that handshake failed in between, or the verifier is \
+             wrapped by one that checks signatures itself: delegate verify_tls12_signature and \
+             verify_tls13_signature to the tlspin verifier"
+        );
+    }
 }
 
 /// Runs `effect` after the handshake signature of the connection whose certificates are being
 /// checked on this thread has verified; never, if that connection fails first.
 pub(crate) fn after_signature(effect: Effect) {
-    WAITING.with(|slot| {
-        if let Some(waiting) = slot.borrow_mut().as_mut() {
-            waiting.effects.push(effect);
+    REGISTERED.with(|registered| registered.borrow_mut().push(effect));
+}
+
+/// Ends `verifier`'s check of `end_entity`: if it accepted the certificates, what its policy
+/// registered waits for its signature check; if not, it is dropped.
+pub(crate) fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
+    let effects = REGISTERED.with(|registered| core::mem::take(&mut *registered.borrow_mut()));
+    if !accepted || effects.is_empty() {
+        return;
+    }
+    WAITING.with(|waiting| {
+        let mut waiting = waiting.borrow_mut();
+        if waiting.len() >= MAX_WAITING {
+            waiting.remove(0);
         }
+        waiting.push(Waiting {
+            verifier,
+            end_entity: end_entity.to_vec(),
+            effects,
+        });
     });
 }
 
-/// Ends the certificate check: `verifier` accepted the certificates (`true`), and the effects
-/// wait for its signature check; or refused them, and the effects are dropped.
-pub(crate) fn finish(verifier: u64, accepted: bool) {
-    WAITING.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        match slot.as_mut() {
-            Some(waiting) if accepted && !waiting.effects.is_empty() => {
-                waiting.verifier = Some(verifier);
-            }
-            _ => *slot = None,
-        }
-    });
-}
-
-/// The handshake signature made with `end_entity`'s key has verified for `verifier`: runs the
-/// effects waiting for exactly that, in order, and stops at the first error.
+/// `verifier` verified a handshake signature made with `end_entity`'s key: runs the effects
+/// waiting for exactly that, in order, and stops at the first error.
 pub(crate) fn signature_verified(verifier: u64, end_entity: &[u8]) -> Result<(), rustls::Error> {
-    let waiting = WAITING.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        match slot.as_ref() {
-            Some(waiting)
-                if waiting.verifier == Some(verifier) && waiting.end_entity == end_entity =>
-            {
-                slot.take()
-            }
-            _ => None,
-        }
+    let found = WAITING.with(|waiting| {
+        let mut waiting = waiting.borrow_mut();
+        let at = waiting
+            .iter()
+            .position(|w| w.verifier == verifier && w.end_entity == end_entity)?;
+        Some(waiting.remove(at))
     });
-    waiting.map_or(Ok(()), |waiting| {
-        waiting.effects.into_iter().try_for_each(|effect| effect())
+    found.map_or(Ok(()), |found| {
+        found.effects.into_iter().try_for_each(|effect| effect())
     })
 }
 
-/// The handshake signature failed: nothing that was waiting may happen.
-pub(crate) fn signature_failed() {
-    WAITING.with(|slot| slot.replace(None));
+/// `verifier`'s signature check failed: nothing that waited for it may happen.
+pub(crate) fn signature_failed(verifier: u64) {
+    WAITING.with(|waiting| waiting.borrow_mut().retain(|w| w.verifier != verifier));
 }

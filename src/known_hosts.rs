@@ -332,23 +332,36 @@ fn checked_host(host: &str) -> Result<String, Error> {
 /// unchanged entries kept as they were, removed entries' lines dropped, changed entries
 /// rewritten in place, and new entries appended. A new (empty) store starts with [`HEADER`].
 fn render(original: &str, entries: &[KnownHost]) -> String {
+    // New lines end the way the file's lines do.
+    let newline = if original.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut text = if original.trim().is_empty() {
-        String::from(HEADER)
+        HEADER.replace('\n', newline)
     } else {
         String::new()
     };
     let mut written = HashSet::new();
-    for line in original.lines() {
+    for raw in original.split_inclusive('\n') {
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        // A last line without its newline gets one, so that appended entries start anew.
+        let ending = raw
+            .get(line.len()..)
+            .filter(|e| !e.is_empty())
+            .unwrap_or(newline);
         let content = without_comment(line);
         if content.is_empty() {
             text.push_str(line);
-            text.push('\n');
+            text.push_str(ending);
             continue;
         }
         // `original` parsed before the edit, so every other line is an entry.
         let Ok(old) = parse_line(content) else {
             text.push_str(line);
-            text.push('\n');
+            text.push_str(ending);
             continue;
         };
         let key = (old.host.clone(), old.port);
@@ -361,23 +374,32 @@ fn render(original: &str, entries: &[KnownHost]) -> String {
             } else {
                 text.push_str(&new.to_string());
             }
-            text.push('\n');
+            text.push_str(ending);
             written.insert(key);
         }
     }
     for entry in entries {
         if !written.contains(&(entry.host.clone(), entry.port)) {
             text.push_str(&entry.to_string());
-            text.push('\n');
+            text.push_str(newline);
         }
     }
     text
 }
 
 /// `path` with every symbolic link resolved, also when the file (or a link's target) does not
-/// exist yet; its directory must exist.
+/// exist yet; its directory must exist, and it must name a file.
 fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let names_a_directory = |path: &Path| {
+        let text = path.as_os_str().as_encoded_bytes();
+        text.ends_with(b"/") || (cfg!(windows) && text.ends_with(b"\\"))
+    };
+    let not_a_file = || io::Error::other("expected the path of a file, found a directory's");
+    if names_a_directory(path) {
+        return Err(not_a_file());
+    }
     match fs::canonicalize(path) {
+        Ok(real) if real.is_dir() => return Err(not_a_file()),
         Ok(real) => return Ok(real),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
@@ -390,6 +412,9 @@ fn resolve(path: &Path) -> io::Result<PathBuf> {
         links += 1;
         if links > 40 {
             return Err(io::Error::other("too many levels of symbolic links"));
+        }
+        if names_a_directory(&target) {
+            return Err(not_a_file());
         }
         path = match path.parent() {
             Some(dir) => dir.join(target),

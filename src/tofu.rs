@@ -25,6 +25,12 @@ use crate::webpki_path::{check_name, WebPki};
 /// - The key is recorded only once the server has proven it holds it: after its handshake
 ///   signature has verified. A server that presents somebody else's certificate without the
 ///   private key fails the handshake and leaves the store (and the verifier) unchanged.
+/// - So the verifier must check the handshake signatures of the connections whose certificates
+///   it checks. Use it as the connection's verifier, or, in a verifier of your own that wraps
+///   it, delegate `verify_tls12_signature` and `verify_tls13_signature` to it as well as
+///   `verify_server_cert` (asking other verifiers about the certificate too is fine). A wrapper
+///   that checks signatures some other way leaves every first use unrecorded: tlspin logs a
+///   warning when it drops such a record, but cannot record a key whose proof it never saw.
 ///
 /// - The leaf's validity period is always checked.
 /// - With roots ([`KnownHosts::verifier_with_roots`]), a first chain that is valid for WebPKI

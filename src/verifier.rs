@@ -59,7 +59,7 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
         match result {
             Ok(valid) => deferred::signature_verified(self.id, cert).map(|()| valid),
             Err(error) => {
-                deferred::signature_failed();
+                deferred::signature_failed(self.id);
                 Err(error)
             }
         }
@@ -79,11 +79,11 @@ impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
             end_entity,
             intermediates,
         };
-        deferred::begin(end_entity);
+        deferred::begin(self.id);
         let verdict = self
             .policy
             .check_server_cert(chain, server_name, ocsp_response, now);
-        deferred::finish(self.id, verdict.is_ok());
+        deferred::finish(self.id, end_entity, verdict.is_ok());
         verdict.map(|()| ServerCertVerified::assertion())
     }
 
