@@ -428,3 +428,57 @@ fn held_up_config_edge_cases() {
     assert!(err.to_string().contains("pins.toml"), "{err}");
     let _: Pin = PIN_B.parse().unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Round 2 (commit 65dfc78). A rewrite turns a CRLF store into LF: every untouched line changes.
+// ---------------------------------------------------------------------------------------------
+
+/// Promise (`KnownHosts` rustdoc): "A change keeps the rest of the file as it was: comments and
+/// blank lines a person added, the lines of untouched entries". The store was parsed fine with
+/// CRLF line endings (a file edited on Windows or checked out with autocrlf); adding an entry
+/// must not rewrite every other line of it.
+#[test]
+fn a_crlf_store_keeps_its_lines_byte_for_byte_when_an_entry_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("known_hosts");
+    let text = format!(
+        "# lab devices, checked by Ana\r\n\r\na.lan:443 {PIN_A} tofu 2026-01-01T00:00:00Z  # NAS\r\n"
+    );
+    std::fs::write(&path, &text).unwrap();
+    let store = KnownHosts::open(&path).unwrap();
+    store.add(entry("b.lan")).unwrap();
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.starts_with(&text),
+        "the untouched lines were rewritten:\nbefore {text:?}\nafter  {after:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round 2 (commit 65dfc78). A store path that names a directory becomes a regular file.
+// ---------------------------------------------------------------------------------------------
+
+/// Promise (`KnownHosts::open`): "The file need not exist yet (it is created by the first
+/// change), but its directory must". `dir/known_hosts/` (trailing slash) names a *directory*
+/// `known_hosts` that does not exist; the kernel refuses to create a file by that name
+/// (`EISDIR`), and so should `open`, instead of silently opening and later creating the regular
+/// file `dir/known_hosts`. The same goes for a dangling link whose target ends in `/`.
+#[test]
+fn a_store_path_naming_a_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wrong = Vec::new();
+    let slash = dir.path().join("known_hosts/");
+    std::os::unix::fs::symlink("target/", dir.path().join("link")).unwrap();
+    let link = dir.path().join("link");
+    for path in [slash, link] {
+        if let Ok(store) = KnownHosts::open(&path) {
+            let added = store.add(entry("a.lan")).is_ok();
+            wrong.push(format!(
+                "{} opened as {} (add: {added})",
+                path.display(),
+                store.path().display()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

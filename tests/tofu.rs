@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use rustls::pki_types::UnixTime;
-use rustls::CertificateError;
-use tlspin::{KnownHost, KnownHostMismatch, KnownHosts, Pin, Trust};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use tlspin::{KnownHost, KnownHostMismatch, KnownHosts, Pin, TofuVerifier, Trust};
 
 const TLS13: &rustls::SupportedProtocolVersion = &rustls::version::TLS13;
 
@@ -641,6 +642,109 @@ fn get_and_forget_take_any_spelling_of_a_host() {
                 "{bad}: {err}"
             );
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adversarial review, round 2: TOFU recorded nothing, silently, when a TofuVerifier was composed with another verifier.
+//
+// On 65dfc78 the record waited in one thread-local slot that the next tlspin verifier's
+// `verify_server_cert` emptied, so an "all of these must pass" wrapper (TofuVerifier, then a
+// HostPinnedVerifier, signatures by the TofuVerifier) never recorded a first use: every later
+// connection was again a "first use". Each verifier now waits separately. (A wrapper that checks
+// signatures without the TofuVerifier cannot get a record: the TofuVerifier never sees the proof.
+// Its documentation says to delegate the signature methods, and tlspin logs a warning when it
+// drops such a record.)
+// ---------------------------------------------------------------------------------------------
+
+/// Certificates: the TofuVerifier AND a HostPinnedVerifier (plain WebPKI for this host).
+/// Signatures: the TofuVerifier, as its documentation asks.
+#[derive(Debug)]
+struct BothMustPass {
+    tofu: Arc<TofuVerifier>,
+    webpki: Arc<tlspin::HostPinnedVerifier>,
+}
+
+impl ServerCertVerifier for BothMustPass {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verified =
+            self.tofu
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        self.webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.tofu.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.tofu.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.tofu.supported_verify_schemes()
+    }
+}
+
+/// Promise (`TofuVerifier` rustdoc, README "Trust on first use"): "the first connection to a
+/// `host:port` records the server's key in a KnownHosts file; later connections must present the
+/// same key", also through a wrapper that delegates the signature methods to it.
+#[test]
+fn tofu_composed_with_another_verifier_still_records_the_first_key() {
+    for (name, provider) in providers() {
+        for (version_name, version) in VERSIONS {
+            let context = format!("{name} {version_name}");
+            let dir = tempfile::tempdir().unwrap();
+            let store = KnownHosts::open(dir.path().join("known_hosts")).unwrap();
+            let composed = Arc::new(BothMustPass {
+                tofu: store.verifier(provider.clone(), 443).unwrap(),
+                webpki: tlspin::HostPinnedVerifier::builder(test_roots(), provider.clone())
+                    .build()
+                    .unwrap(),
+            });
+            // Two WebPKI-valid `localhost` servers with different keys.
+            let real = server_cert(KeyType::EcdsaP256);
+            let other = test_ca().issue(KeyType::EcdsaP256, &["localhost"]);
+
+            handshake(
+                client_config(&provider, version, composed.clone()),
+                ServerSetup::new(&provider, &real).build(),
+                "localhost",
+            )
+            .negotiated();
+            let recorded = store.entries().unwrap();
+            assert_eq!(recorded.len(), 1, "{context}: {recorded:?}");
+            assert_eq!(recorded[0].pin, real.pin, "{context}");
+            let second = handshake(
+                client_config(&provider, version, composed.clone()),
+                ServerSetup::new(&provider, &other).build(),
+                "localhost",
+            );
+            let error = second.client_error();
+            assert!(
+                KnownHostMismatch::from_rustls(error).is_some(),
+                "{context}: {error:?}"
+            );
         }
     }
 }
