@@ -7,26 +7,30 @@
 //! store written at that point can be poisoned by anyone who has the real server's public
 //! certificate.
 //!
-//! A policy hands such an effect to [`after_signature`] while it checks the certificates.
+//! A policy hands such an effect to [`after_signature`] while it checks the certificates (custom
+//! policies through [`crate::policy::after_handshake_signature`]).
 //! rustls 0.23 makes the two calls one after the other, in the same function of the client's
 //! handshake (TLS 1.2 `ExpectServerDone`, TLS 1.3 `ExpectCertificateVerify`) and so on the same
 //! thread, with the same end-entity certificate; the effect therefore waits in a thread-local
 //! list, tagged with the verifier and the certificate, and runs only when that verifier has
-//! verified a signature made with that certificate's key. A verifier's certificate check starts
-//! by dropping what that verifier left waiting on the thread (with a warning), and a failed
-//! check or signature drops it too, so an effect never outlives its own step of its own
+//! verified a signature made with that certificate's key. A failed check or signature drops
+//! the effects; a verifier's next certificate check on the thread drops what it left waiting
+//! there, with a warning naming it, so an effect never outlives its own step of its own
 //! connection. Each verifier waits separately, so checking a certificate with several tlspin
-//! verifiers in a row (a wrapper that asks them all) loses nothing; but a wrapper that checks
-//! signatures itself, not through the tlspin verifier, leaves the effects waiting until they
-//! are dropped unrun. (rustls' *server* checks a client's certificate
-//! and its signature on different messages, possibly on different threads, so client verifiers
-//! do not defer effects.)
+//! verifiers in a row (a wrapper that asks them all) loses nothing; a wrapper that checks
+//! signatures itself, not through the tlspin verifier, gets the warning and no effect. (rustls'
+//! *server* checks a client's certificate and its signature on different messages, possibly on
+//! different threads, so client verifiers do not defer effects.)
 
 use core::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An effect that runs once the handshake signature has verified; its error fails the handshake.
-pub(crate) type Effect = Box<dyn FnOnce() -> Result<(), rustls::Error>>;
+pub(crate) struct Effect {
+    /// What it does, for the warning when it is dropped unrun.
+    pub(crate) what: String,
+    pub(crate) run: Box<dyn FnOnce() -> Result<(), rustls::Error>>,
+}
 
 /// What one verifier's last certificate check on this thread left waiting.
 struct Waiting {
@@ -34,6 +38,25 @@ struct Waiting {
     /// The end-entity certificate the signature must be made with.
     end_entity: Vec<u8>,
     effects: Vec<Effect>,
+}
+
+/// Effects still here when their entry goes away never saw the signature check they waited for:
+/// say so, naming them. (Effects that ran, or whose signature failed, were taken out before.)
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if self.effects.is_empty() {
+            return;
+        }
+        let what: Vec<&str> = self.effects.iter().map(|e| e.what.as_str()).collect();
+        log::warn!(
+            "tlspin: dropped without running: {}. The certificate was accepted, but the \
+             verifier that accepted it never checked the handshake signature made with it: \
+             either that handshake failed in between, or the verifier is wrapped by one that \
+             checks signatures itself (delegate verify_tls12_signature and \
+             verify_tls13_signature to the tlspin verifier)",
+            what.join("; ")
+        );
+    }
 }
 
 /// At most this many verifiers' effects wait on one thread; the oldest are dropped beyond it.
@@ -53,25 +76,20 @@ pub(crate) fn verifier_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Starts `verifier`'s check of a certificate: drops whatever that verifier left waiting on this
-/// thread (its previous connection never reached its signature check).
+/// Starts `verifier`'s check of a certificate: drops (and warns about) whatever that verifier
+/// left waiting on this thread, since its previous connection never reached its signature check.
 pub(crate) fn begin(verifier: u64) {
     REGISTERED.with(|registered| registered.borrow_mut().clear());
-    let stale = WAITING.with(|waiting| {
+    let stale: Vec<Waiting> = WAITING.with(|waiting| {
         let mut waiting = waiting.borrow_mut();
-        let before = waiting.len();
-        waiting.retain(|w| w.verifier != verifier);
-        before != waiting.len()
+        let (stale, keep) = core::mem::take(&mut *waiting)
+            .into_iter()
+            .partition(|w| w.verifier == verifier);
+        *waiting = keep;
+        stale
     });
-    if stale {
-        log::warn!(
-            "tlspin: a certificate this verifier accepted never reached its handshake signature \
-             check, so what waited for it (a trust-on-first-use record, a report-only pin \
-             report) was dropped; either that handshake failed in between, or the verifier is \
-             wrapped by one that checks signatures itself: delegate verify_tls12_signature and \
-             verify_tls13_signature to the tlspin verifier"
-        );
-    }
+    // Dropped outside the borrow: the warning may log, and a logger may verify certificates.
+    drop(stale);
 }
 
 /// Runs `effect` after the handshake signature of the connection whose certificates are being
@@ -87,17 +105,17 @@ pub(crate) fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
     if !accepted || effects.is_empty() {
         return;
     }
-    WAITING.with(|waiting| {
+    let evicted = WAITING.with(|waiting| {
         let mut waiting = waiting.borrow_mut();
-        if waiting.len() >= MAX_WAITING {
-            waiting.remove(0);
-        }
+        let evicted = (waiting.len() >= MAX_WAITING).then(|| waiting.remove(0));
         waiting.push(Waiting {
             verifier,
             end_entity: end_entity.to_vec(),
             effects,
         });
+        evicted
     });
+    drop(evicted);
 }
 
 /// `verifier` verified a handshake signature made with `end_entity`'s key: runs the effects
@@ -110,12 +128,26 @@ pub(crate) fn signature_verified(verifier: u64, end_entity: &[u8]) -> Result<(),
             .position(|w| w.verifier == verifier && w.end_entity == end_entity)?;
         Some(waiting.remove(at))
     });
-    found.map_or(Ok(()), |found| {
-        found.effects.into_iter().try_for_each(|effect| effect())
-    })
+    let Some(mut found) = found else {
+        return Ok(());
+    };
+    core::mem::take(&mut found.effects)
+        .into_iter()
+        .try_for_each(|effect| (effect.run)())
 }
 
 /// `verifier`'s signature check failed: nothing that waited for it may happen.
 pub(crate) fn signature_failed(verifier: u64) {
-    WAITING.with(|waiting| waiting.borrow_mut().retain(|w| w.verifier != verifier));
+    let failed: Vec<Waiting> = WAITING.with(|waiting| {
+        let mut waiting = waiting.borrow_mut();
+        let (failed, keep) = core::mem::take(&mut *waiting)
+            .into_iter()
+            .partition(|w| w.verifier == verifier);
+        *waiting = keep;
+        failed
+    });
+    for mut waiting in failed {
+        // Expected: the handshake fails, so nothing is owed and nothing is said.
+        waiting.effects.clear();
+    }
 }

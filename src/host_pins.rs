@@ -352,10 +352,13 @@ impl ServerCertPolicy for HostPins {
                     // Reported once the server has proven it holds the key (`crate::deferred`):
                     // nobody can make the client report a chain they merely copied.
                     let callback = self.on_pin_failure.clone();
-                    deferred::after_signature(Box::new(move || {
-                        report_pin_failure(&report, callback.as_deref());
-                        Ok(())
-                    }));
+                    deferred::after_signature(deferred::Effect {
+                        what: format!("the report-only pin failure report for {}", report.host),
+                        run: Box::new(move || {
+                            report_pin_failure(&report, callback.as_deref());
+                            Ok(())
+                        }),
+                    });
                     Ok(())
                 } else {
                     report_pin_failure(&report, self.on_pin_failure.as_deref());

@@ -6,6 +6,10 @@
 //! checks the handshake signature itself, with the same provider that chose the advertised
 //! schemes. A policy therefore never sees, and can never skip, a signature check.
 //!
+//! A server certificate policy runs *before* the server has proven it holds the certificate's
+//! key: rustls checks the handshake signature after the certificate. Whatever a policy records
+//! or reports about a connection must therefore wait; hand it to [`after_handshake_signature`].
+//!
 //! The traits use only [`rustls::pki_types`] and [`rustls::Error`], which are the same in rustls
 //! 0.23 and 0.24, so a policy does not change when the rustls verifier traits do.
 
@@ -69,4 +73,77 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
     fn requires_raw_public_keys(&self) -> bool {
         false
     }
+}
+
+/// Runs `effect` once the server has proven it holds the key of the certificate that the
+/// [`ServerCertPolicy::check_server_cert`] now running is checking: after the handshake signature
+/// made with that key has verified. Never, if the certificate is refused or the handshake fails
+/// before that. Call it from `check_server_cert` for anything that records or reports (a
+/// trust-on-first-use store, an audit log, a metrics counter of accepted servers): done
+/// directly, it would also happen for a peer that merely copied the real server's certificate.
+///
+/// `what` names the effect in the warning logged if it is dropped unrun. An error from `effect`
+/// fails the handshake.
+///
+/// It works for server policies run by a [`ServerVerifier`](crate::ServerVerifier) that rustls
+/// (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
+/// signature in one step, on one thread. A call outside such a check does nothing. Client
+/// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
+/// and its signature on different messages.
+///
+/// ```
+/// # #[cfg(feature = "aws-lc-rs")] {
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// use rustls::pki_types::{ServerName, UnixTime};
+/// use tlspin::policy::{after_handshake_signature, PeerChain, ServerCertPolicy};
+/// use tlspin::{Pin, ServerVerifier};
+///
+/// /// Accepts one pinned leaf key and counts the servers that proved they hold it.
+/// #[derive(Debug)]
+/// struct CountingPin {
+///     pin: Pin,
+///     proven: Arc<AtomicUsize>,
+/// }
+///
+/// impl ServerCertPolicy for CountingPin {
+///     fn check_server_cert(
+///         &self,
+///         chain: PeerChain<'_>,
+///         _server_name: &ServerName<'_>,
+///         _ocsp_response: &[u8],
+///         _now: UnixTime,
+///     ) -> Result<(), rustls::Error> {
+///         let presented = Pin::from_cert_der(chain.end_entity)
+///             .map_err(|_| rustls::CertificateError::BadEncoding)?;
+///         if presented != self.pin {
+///             return Err(rustls::CertificateError::UnknownIssuer.into());
+///         }
+///         let proven = self.proven.clone();
+///         after_handshake_signature("a count of proven servers", move || {
+///             proven.fetch_add(1, Ordering::Relaxed);
+///             Ok(())
+///         });
+///         Ok(())
+///     }
+/// }
+///
+/// let provider = rustls::crypto::aws_lc_rs::default_provider();
+/// let policy = CountingPin {
+///     pin: "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?,
+///     proven: Arc::default(),
+/// };
+/// let verifier = Arc::new(ServerVerifier::with_policy(&provider, policy)?);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn after_handshake_signature(
+    what: impl Into<String>,
+    effect: impl FnOnce() -> Result<(), rustls::Error> + 'static,
+) {
+    crate::deferred::after_signature(crate::deferred::Effect {
+        what: what.into(),
+        run: Box::new(effect),
+    });
 }

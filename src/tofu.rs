@@ -195,9 +195,11 @@ impl ServerCertPolicy for Tofu {
         // Not yet: the server has not proven it holds the key (see `crate::deferred`).
         let store = self.store.clone();
         let known = Arc::clone(&self.known);
-        deferred::after_signature(Box::new(move || {
-            record(&store, &known, entry, webpki_valid)
-        }));
+        let what = format!("the trust-on-first-use record \"{entry}\"");
+        deferred::after_signature(deferred::Effect {
+            what,
+            run: Box::new(move || record(&store, &known, entry, webpki_valid)),
+        });
         Ok(())
     }
 }
