@@ -62,9 +62,13 @@ impl Drop for Waiting {
 /// At most this many verifiers' effects wait on one thread; the oldest are dropped beyond it.
 const MAX_WAITING: usize = 8;
 
+/// At most this many certificate checks run inside one another on one thread.
+const MAX_NESTING: usize = 16;
+
 thread_local! {
-    /// Effects registered by the policy whose check is running on this thread.
-    static REGISTERED: RefCell<Vec<Effect>> = const { RefCell::new(Vec::new()) };
+    /// Effects registered by the policies whose checks are running on this thread, innermost
+    /// last (a policy may ask another tlspin verifier about the same certificate).
+    static REGISTERED: RefCell<Vec<Vec<Effect>>> = const { RefCell::new(Vec::new()) };
     /// Effects of accepted certificates, per verifier, waiting for that verifier's signature
     /// check.
     static WAITING: RefCell<Vec<Waiting>> = const { RefCell::new(Vec::new()) };
@@ -79,7 +83,15 @@ pub(crate) fn verifier_id() -> u64 {
 /// Starts `verifier`'s check of a certificate: drops (and warns about) whatever that verifier
 /// left waiting on this thread, since its previous connection never reached its signature check.
 pub(crate) fn begin(verifier: u64) {
-    REGISTERED.with(|registered| registered.borrow_mut().clear());
+    REGISTERED.with(|registered| {
+        let mut registered = registered.borrow_mut();
+        // Checks nest only as deep as verifiers ask each other; more means frames were left by
+        // a policy that panicked, and they are dropped.
+        if registered.len() >= MAX_NESTING {
+            registered.clear();
+        }
+        registered.push(Vec::new());
+    });
     let stale: Vec<Waiting> = WAITING.with(|waiting| {
         let mut waiting = waiting.borrow_mut();
         let (stale, keep) = core::mem::take(&mut *waiting)
@@ -95,13 +107,22 @@ pub(crate) fn begin(verifier: u64) {
 /// Runs `effect` after the handshake signature of the connection whose certificates are being
 /// checked on this thread has verified; never, if that connection fails first.
 pub(crate) fn after_signature(effect: Effect) {
-    REGISTERED.with(|registered| registered.borrow_mut().push(effect));
+    REGISTERED.with(|registered| match registered.borrow_mut().last_mut() {
+        Some(frame) => frame.push(effect),
+        None => log::warn!(
+            "tlspin: {} was dropped: it was registered outside a tlspin verifier's certificate \
+             check, so no handshake signature will ever prove the server's key for it",
+            effect.what
+        ),
+    });
 }
 
 /// Ends `verifier`'s check of `end_entity`: if it accepted the certificates, what its policy
 /// registered waits for its signature check; if not, it is dropped.
 pub(crate) fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
-    let effects = REGISTERED.with(|registered| core::mem::take(&mut *registered.borrow_mut()));
+    let effects = REGISTERED
+        .with(|registered| registered.borrow_mut().pop())
+        .unwrap_or_default();
     if !accepted || effects.is_empty() {
         return;
     }

@@ -87,7 +87,7 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 ///
 /// It works for server policies run by a [`ServerVerifier`](crate::ServerVerifier) that rustls
 /// (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
-/// signature in one step, on one thread. A call outside such a check does nothing. Client
+/// signature in one step, on one thread. A call outside such a check only logs a warning. Client
 /// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
 /// and its signature on different messages.
 ///

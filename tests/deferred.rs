@@ -89,6 +89,15 @@ fn warnings() -> &'static Mutex<Vec<String>> {
 
 struct Capture;
 
+/// Sends this binary's log records to [`warnings`] (once, whichever test asks first).
+fn capture_warnings() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+}
+
 impl log::Log for Capture {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         metadata.level() <= log::Level::Warn
@@ -153,9 +162,7 @@ impl ServerCertVerifier for SignaturesElsewhere {
 /// the record it drops is named in a warning at the verifier's next check on the thread.
 #[test]
 fn a_first_use_record_dropped_unrun_is_logged() {
-    // Only this test logs through `Capture`; others in this binary do not install a logger.
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Warn);
+    capture_warnings();
     for (name, provider) in providers() {
         for (version_name, version) in VERSIONS {
             let context = format!("{name} {version_name}");
@@ -191,4 +198,82 @@ fn a_first_use_record_dropped_unrun_is_logged() {
             );
         }
     }
+}
+
+/// Registers an effect, then asks another tlspin verifier about the same certificate (as a
+/// policy combining verifiers would): the inner check must not swallow the outer effect.
+#[derive(Debug)]
+struct AlsoAsks {
+    inner: Arc<dyn ServerCertVerifier>,
+    proven: Arc<AtomicUsize>,
+}
+
+impl ServerCertPolicy for AlsoAsks {
+    fn check_server_cert(
+        &self,
+        chain: PeerChain<'_>,
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let proven = self.proven.clone();
+        after_handshake_signature("a count of proven servers", move || {
+            proven.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        });
+        self.inner
+            .verify_server_cert(
+                chain.end_entity,
+                chain.intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            )
+            .map(|_| ())
+    }
+}
+
+#[test]
+fn an_effect_survives_a_nested_verifier_check() {
+    for (name, provider) in providers() {
+        for (version_name, version) in VERSIONS {
+            let real = self_signed_with(KeyType::EcdsaP256, leaf_params(&["device.lan"]));
+            let proven = Arc::new(AtomicUsize::new(0));
+            let inner = tlspin::PinnedServerVerifier::builder(provider.clone())
+                .pin(real.pin)
+                .build()
+                .unwrap();
+            let policy = AlsoAsks {
+                inner,
+                proven: proven.clone(),
+            };
+            let verifier = Arc::new(ServerVerifier::with_policy(&provider, policy).unwrap());
+            handshake(
+                client_config(&provider, version, verifier),
+                ServerSetup::new(&provider, &real).build(),
+                "device.lan",
+            )
+            .negotiated();
+            assert_eq!(proven.load(Ordering::Relaxed), 1, "{name} {version_name}");
+        }
+    }
+}
+
+#[test]
+fn an_effect_registered_outside_a_check_is_dropped_and_logged() {
+    capture_warnings();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let count = ran.clone();
+    after_handshake_signature("the stray effect of this test", move || {
+        count.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    });
+    assert_eq!(ran.load(Ordering::Relaxed), 0);
+    let logged = warnings().lock().unwrap().clone();
+    assert!(
+        logged
+            .iter()
+            .any(|w| w.contains("the stray effect of this test was dropped")),
+        "{logged:#?}"
+    );
 }
