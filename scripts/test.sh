@@ -4,8 +4,19 @@
 # member (tlspin inside HTTP/gRPC/QUIC clients, and the OpenSSL/GnuTLS peer matrix), which always
 # use both providers; then a stable replay of the fuzz corpora. Tests that drive a real peer need
 # the `openssl` binary and GnuTLS's `gnutls-serv` and `gnutls-cli`.
+#
+# `scripts/test.sh quick` is the contributors' loop: the library's tests with default features
+# (aws-lc-rs) and the CLI's tests, about 3 minutes on a warm cache. The full run is CI's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode="${1:-full}"
+case "$mode" in
+  full | quick) ;;
+  *)
+    echo "usage: scripts/test.sh [quick]" >&2
+    exit 2
+    ;;
+esac
 
 for tool in openssl gnutls-serv gnutls-cli; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -13,6 +24,14 @@ for tool in openssl gnutls-serv gnutls-cli; do
     exit 1
   fi
 done
+
+if [ "$mode" = quick ]; then
+  echo "== cargo test -p tlspin (default features: aws-lc-rs)"
+  cargo test -p tlspin --locked
+  echo "== cargo test -p tlspin-cli"
+  cargo test -p tlspin-cli --locked
+  exit 0
+fi
 
 for features in "--no-default-features --features ring" "" "--all-features"; do
   echo "== cargo test -p tlspin ${features:-(default features: aws-lc-rs)}"

@@ -67,6 +67,28 @@ impl ClientConfigBuilderExt for ConfigBuilder<ClientConfig, WantsVerifier> {
 
 /// Adds pinned client-certificate verification (mTLS) to a rustls [`ServerConfig`] builder,
 /// using the builder's own [`CryptoProvider`].
+///
+/// ```
+/// # #[cfg(feature = "aws-lc-rs")] {
+/// use std::sync::Arc;
+/// use tlspin::{Pin, ServerConfigBuilderExt};
+/// # let server = rcgen::generate_simple_self_signed(["server.lan".to_string()]).unwrap();
+/// # let (cert_chain, key) = (
+/// #     vec![server.cert.der().clone()],
+/// #     rustls::pki_types::PrivateKeyDer::Pkcs8(server.signing_key.serialize_der().into()),
+/// # );
+///
+/// // The keys of the clients allowed in, and a backup.
+/// let sensor: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+/// let backup: Pin = "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse()?;
+/// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+/// let config = rustls::ServerConfig::builder_with_provider(provider)
+///     .with_safe_default_protocol_versions()?
+///     .with_client_pins([sensor, backup])?
+///     .with_single_cert(cert_chain, key)?;
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ServerConfigBuilderExt {
     /// Requires every client to present a certificate whose leaf key matches one of `pins`.
     fn with_client_pins(

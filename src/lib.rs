@@ -1,7 +1,24 @@
 //! rustls certificate verifiers that never break the handshake, and SPKI pinning for
 //! self-signed and private servers.
 //!
-//! # Pin a self-signed server
+//! # Which type do I need?
+//!
+//! | your situation | use | example |
+//! |---|---|---|
+//! | a device, lab machine or internal service with a self-signed certificate; you know (or can get) its key | [`PinnedServerVerifier`] | [`pinned_client_config`] |
+//! | the same, in rustls' config builder with options (backup pins, name check) | [`ClientConfigBuilderExt::with_pinned_server`] | [`ClientConfigBuilderExt`] |
+//! | your server must accept only clients whose keys you pinned (mTLS) | [`PinnedClientVerifier`] | [`ServerConfigBuilderExt`] |
+//! | a public server: normal WebPKI validation, plus a pin on your CA or key (OkHttp) | [`PinnedWebPkiVerifier`] | [`PinnedWebPkiVerifier::builder`] |
+//! | many hosts, each with its own pins, expiry and report-only roll-out (Android `<pin-set>`, a TOML file) | [`host_pins::HostPinnedVerifier`] | [`host_pins`] |
+//! | you have the server's certificate file and want it to be exactly that certificate | [`SelfSignedVerifier`] | [`SelfSignedVerifier::new`] |
+//! | you cannot know the key beforehand: trust the first one, then only it (SSH) | [`tofu::TofuVerifier`] | [`tofu`] |
+//! | the peer presents a bare public key, no certificate (RFC 7250) | [`raw_keys::PinnedRawKeyServerVerifier`] | [`raw_keys`] |
+//! | a test or diagnostic that must accept anything, still checking signatures | [`danger::AcceptAnyServerCert`] | [`danger`] |
+//! | a rule of your own, with correct signature handling for free | [`policy::ServerVerifier`] | [`policy::after_handshake_signature`] |
+//! | a handshake failed and you want to know why | [`explain`] | [`explain`] |
+//!
+//! Get a pin with [`Pin::from_cert_der`] (from [`certs_from_pem_file`]), `tlspin pin HOST:PORT`,
+//! or `openssl` (see [`Pin`]); every common pin syntax parses.
 //!
 //! ```
 //! # #[cfg(feature = "aws-lc-rs")] {
@@ -13,7 +30,7 @@
 //! let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
 //! let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 //! let config = tlspin::pinned_client_config(provider, [pin])?;
-//! // Use `config` with tokio-rustls, hyper-rustls, reqwest's `use_preconfigured_tls`, ...
+//! // Use `config` with tokio-rustls, hyper-rustls, reqwest's `tls_backend_preconfigured`, ...
 //! # }
 //! # Ok::<(), tlspin::Error>(())
 //! ```
@@ -35,31 +52,18 @@
 //! even in [`danger::AcceptAnyServerCert`]. The certificate decision is a separate *policy*
 //! ([`policy`]), so a new verifier is a new policy and never new signature code.
 //!
-//! # What is here
+//! # Modules
 //!
-//! | pinning model | type | like |
-//! |---|---|---|
-//! | leaf key pin, no CA | [`PinnedServerVerifier`], [`PinnedClientVerifier`] (mTLS) | curl `--pinnedpubkey` |
-//! | WebPKI + a pin on the validated path | [`PinnedWebPkiVerifier`] | OkHttp `CertificatePinner` |
-//! | per-host pin sets, expiry, report-only | [`HostPinnedVerifier`], [`PinConfig`] (feature `config`) | Android `<pin-set>` |
-//! | exactly the given self-signed certificates | [`SelfSignedVerifier`] | a root store of device certificates |
-//! | raw public keys (RFC 7250) | [`PinnedRawKeyServerVerifier`], [`PinnedRawKeyClientVerifier`] | |
-//! | trust on first use | [`KnownHosts`], [`TofuVerifier`] | SSH `known_hosts` |
-//! | no authentication / no name check | [`danger::AcceptAnyServerCert`], [`danger::IgnoreServerName`] | |
-//!
-//! Also: [`Pin`] (every common pin syntax), [`certs_from_pem`], the config helpers
-//! [`ClientConfigBuilderExt`], [`ServerConfigBuilderExt`] and [`pinned_client_config`], typed
-//! rejections ([`PinMismatch`], [`KnownHostMismatch`], [`CaCertificateAsServer`],
-//! [`NotAGivenCertificate`]), [`explain`] for a
-//! failed handshake's `rustls::Error` in plain words with the likely fix, and
-//! [`ServerVerifier`] / [`ClientVerifier`] with the [`policy`] traits for your own policy, with
-//! correct signature handling for free.
+//! The root holds what a first user needs: [`Pin`], the leaf-pinned verifiers, WebPKI + pins,
+//! [`SelfSignedVerifier`], the errors, [`explain`] and the config helpers. Each other pinning
+//! model has a module: [`host_pins`], [`tofu`], [`raw_keys`]; [`policy`] holds the traits and
+//! types for policies of your own, and [`danger`] everything that weakens checks.
 //!
 //! # Features
 //!
 //! `aws-lc-rs` (default) and `ring` enable the rustls providers of the same name; tlspin computes
-//! pin digests with whichever is enabled. Verifiers never use a process-default provider: the one
-//! you pass is the one used.
+//! pin digests with whichever is enabled. `config` adds [`host_pins::PinConfig`] (TOML).
+//! Verifiers never use a process-default provider: the one you pass is the one used.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -75,45 +79,31 @@
 
 mod certs;
 mod config;
-#[cfg(feature = "config")]
-mod config_file;
 pub mod danger;
 mod deferred;
 mod der;
 mod error;
 mod explain;
 mod host;
-mod host_pattern;
-mod host_pins;
-mod known_hosts;
+pub mod host_pins;
 mod pin;
 mod pin_set;
 mod pinned;
 pub mod policy;
-mod raw_key;
+pub mod raw_keys;
 mod self_signed;
 mod signatures;
 mod time;
-mod tofu;
+pub mod tofu;
 mod verifier;
 mod webpki_path;
 mod webpki_pins;
 
 pub use certs::{certs_from_pem, certs_from_pem_file};
 pub use config::{pinned_client_config, ClientConfigBuilderExt, ServerConfigBuilderExt};
-#[cfg(feature = "config")]
-pub use config_file::PinConfig;
 pub use error::{CaCertificateAsServer, Error, NotAGivenCertificate, Peer, PinMismatch};
 pub use explain::{explain, Explanation, FailureKind};
-pub use host_pattern::HostPattern;
-pub use host_pins::{
-    ExpiredPinSet, HostPinSet, HostPinnedVerifier, HostPins, HostPinsBuilder, Lint, PinReport,
-};
-pub use known_hosts::{KnownHost, KnownHosts, Trust};
 pub use pin::Pin;
-pub use pinned::{LeafPins, PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
-pub use raw_key::{PinnedRawKeyClientVerifier, PinnedRawKeyServerVerifier, RawKeyPins};
-pub use self_signed::{SelfSignedRoots, SelfSignedVerifier};
-pub use tofu::{KnownHostMismatch, Tofu, TofuVerifier};
-pub use verifier::{ClientVerifier, ServerVerifier};
-pub use webpki_pins::{PinnedWebPkiVerifier, PinnedWebPkiVerifierBuilder, WebPkiPins};
+pub use pinned::{PinnedClientVerifier, PinnedServerVerifier, PinnedVerifierBuilder};
+pub use self_signed::SelfSignedVerifier;
+pub use webpki_pins::{PinnedWebPkiVerifier, PinnedWebPkiVerifierBuilder};

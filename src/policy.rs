@@ -1,7 +1,7 @@
 //! Certificate policies: the only part of a verifier that differs from one verifier to the next.
 //!
-//! A tlspin verifier is a [`ServerVerifier`](crate::ServerVerifier) or
-//! [`ClientVerifier`](crate::ClientVerifier) holding a provider's signature table plus a policy.
+//! A tlspin verifier is a [`ServerVerifier`] or
+//! [`ClientVerifier`] holding a provider's signature table plus a policy.
 //! The policy decides whether the presented certificates are acceptable; the verifier always
 //! checks the handshake signature itself, with the same provider that chose the advertised
 //! schemes. A policy therefore never sees, and can never skip, a signature check.
@@ -16,6 +16,11 @@
 use core::fmt::Debug;
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+
+pub use crate::pinned::LeafPins;
+pub use crate::self_signed::SelfSignedRoots;
+pub use crate::verifier::{ClientVerifier, ServerVerifier};
+pub use crate::webpki_pins::WebPkiPins;
 
 /// The certificates a peer presented: its leaf (end-entity) certificate and the rest of the
 /// chain, in the order the peer sent them.
@@ -39,7 +44,7 @@ impl<'a> PeerChain<'a> {
 /// Decides whether a server's certificate chain is acceptable.
 ///
 /// Implement this to build a custom server verifier; wrap it with
-/// [`ServerVerifier::with_policy`](crate::ServerVerifier::with_policy). Return a
+/// [`ServerVerifier::with_policy`]. Return a
 /// [`rustls::Error::InvalidCertificate`] that says what was expected and what was seen.
 pub trait ServerCertPolicy: Debug + Send + Sync {
     /// Checks `chain`, presented by the server the client knows as `server_name`, at time `now`.
@@ -63,7 +68,7 @@ pub trait ServerCertPolicy: Debug + Send + Sync {
 /// Decides whether a client's certificate chain is acceptable (mTLS).
 ///
 /// Implement this to build a custom client verifier; wrap it with
-/// [`ClientVerifier::with_policy`](crate::ClientVerifier::with_policy).
+/// [`ClientVerifier::with_policy`].
 pub trait ClientCertPolicy: Debug + Send + Sync {
     /// Checks `chain`, presented by a client, at time `now`.
     fn check_client_cert(&self, chain: PeerChain<'_>, now: UnixTime) -> Result<(), rustls::Error>;
@@ -85,7 +90,7 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 /// `what` names the effect in the warning logged if it is dropped unrun. An error from `effect`
 /// fails the handshake.
 ///
-/// It works for server policies run by a [`ServerVerifier`](crate::ServerVerifier) that rustls
+/// It works for server policies run by a [`ServerVerifier`] that rustls
 /// (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
 /// signature in one step, on one thread. A call outside such a check only logs a warning. Client
 /// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
@@ -98,7 +103,8 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 ///
 /// use rustls::pki_types::{ServerName, UnixTime};
 /// use tlspin::policy::{after_handshake_signature, PeerChain, ServerCertPolicy};
-/// use tlspin::{Pin, ServerVerifier};
+/// use tlspin::policy::ServerVerifier;
+/// use tlspin::Pin;
 ///
 /// /// Accepts one pinned leaf key and counts the servers that proved they hold it.
 /// #[derive(Debug)]

@@ -47,6 +47,28 @@ impl SelfSignedVerifier {
     /// Fails with [`Error::NoRootCertificates`] if `certs` is empty, with
     /// [`Error::InvalidRoot`] if one cannot be used as a trust anchor, or with
     /// [`Error::UnusableProvider`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "aws-lc-rs")] {
+    /// use std::sync::Arc;
+    /// use tlspin::SelfSignedVerifier;
+    /// # let device = rcgen::generate_simple_self_signed(["device.lan".to_string()]).unwrap();
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("device.pem");
+    /// # std::fs::write(&path, device.cert.pem())?;
+    ///
+    /// // The certificate the device was set up with (a `CA:FALSE` certificate).
+    /// let certs = tlspin::certs_from_pem_file(&path)?;
+    /// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    /// let verifier = SelfSignedVerifier::new(certs, provider.clone())?;
+    /// let config = rustls::ClientConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()?
+    ///     .dangerous()
+    ///     .with_custom_certificate_verifier(verifier)
+    ///     .with_no_client_auth();
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new<'a>(
         certs: impl IntoIterator<Item = CertificateDer<'a>>,
         provider: Arc<CryptoProvider>,

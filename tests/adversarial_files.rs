@@ -14,7 +14,10 @@ use std::time::Duration;
 use common::*;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{ServerName, UnixTime};
-use tlspin::{HostPinnedVerifier, KnownHost, KnownHosts, Pin, PinConfig, Trust};
+use tlspin::{
+    host_pins::HostPinnedVerifier, host_pins::PinConfig, tofu::KnownHost, tofu::KnownHosts,
+    tofu::Trust, Pin,
+};
 
 const PIN_A: &str = "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 const PIN_B: &str = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=";

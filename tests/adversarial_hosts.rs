@@ -10,7 +10,8 @@ use std::sync::Arc;
 use common::*;
 use rustls::crypto::CryptoProvider;
 use tlspin::{
-    HostPattern, HostPinSet, HostPinnedVerifier, KnownHostMismatch, KnownHosts, Pin, PinMismatch,
+    host_pins::HostPattern, host_pins::HostPinSet, host_pins::HostPinnedVerifier,
+    tofu::KnownHostMismatch, tofu::KnownHosts, Pin, PinMismatch,
 };
 
 const TLS13: &rustls::SupportedProtocolVersion = &rustls::version::TLS13;
@@ -208,7 +209,7 @@ expires = 2020-01-01
 [hosts." API.Example.com. "]
 pins = ["sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=", "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
 "#;
-    match tlspin::PinConfig::parse(text) {
+    match tlspin::host_pins::PinConfig::parse(text) {
         Err(_) => {}
         Ok(config) => panic!(
             "the same host pattern was accepted twice: {:?}",

@@ -10,8 +10,8 @@ use common::*;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::CertificateError;
 use tlspin::{
-    explain, CaCertificateAsServer, FailureKind, HostPinSet, HostPinnedVerifier, Pin, PinMismatch,
-    PinReport, SelfSignedVerifier,
+    explain, host_pins::HostPinSet, host_pins::HostPinnedVerifier, host_pins::PinReport,
+    CaCertificateAsServer, FailureKind, Pin, PinMismatch, SelfSignedVerifier,
 };
 
 fn unrelated(n: u8) -> Pin {
@@ -74,8 +74,8 @@ fn ipv4_mapped_pin_set_in_hex_form_applies() {
             .build()
             .unwrap();
         let host = |s: &str| {
-            tlspin::HostPattern::matches(
-                &s.parse::<tlspin::HostPattern>().unwrap(),
+            tlspin::host_pins::HostPattern::matches(
+                &s.parse::<tlspin::host_pins::HostPattern>().unwrap(),
                 &std::net::IpAddr::from(s.parse::<std::net::Ipv6Addr>().unwrap()).to_string(),
             )
         };

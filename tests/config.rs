@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::ServerName;
-use tlspin::{HostPinnedVerifier, Pin, PinConfig};
+use tlspin::{host_pins::HostPinnedVerifier, host_pins::PinConfig, Pin};
 
 const EXAMPLE: &str = r#"
 # Report pin failures instead of refusing connections.

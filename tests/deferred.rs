@@ -14,7 +14,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use tlspin::policy::{after_handshake_signature, PeerChain, ServerCertPolicy};
-use tlspin::{KnownHosts, Pin, ServerVerifier, TofuVerifier};
+use tlspin::{policy::ServerVerifier, tofu::KnownHosts, tofu::TofuVerifier, Pin};
 
 /// Accepts one pinned leaf key and counts the servers that proved they hold it.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, RootCertStore};
 use tlspin::{
-    ExpiredPinSet, HostPinSet, HostPinnedVerifier, HostPinsBuilder, Lint, Pin, PinMismatch,
-    PinReport,
+    host_pins::ExpiredPinSet, host_pins::HostPinSet, host_pins::HostPinnedVerifier,
+    host_pins::HostPinsBuilder, host_pins::Lint, host_pins::PinReport, Pin, PinMismatch,
 };
 
 struct Pki {
@@ -410,7 +410,7 @@ fn a_hundred_thousand_patterns() {
 fn a_configured_expiry_date_is_the_last_day_enforced() {
     for (name, provider) in providers() {
         let pki = pki();
-        let config = tlspin::PinConfig::parse(&format!(
+        let config = tlspin::host_pins::PinConfig::parse(&format!(
             "[hosts.\"api.example.com\"]\npins = [\"{}\", \"{}\"]\nexpires = 2025-06-30\n",
             unrelated(),
             Pin::from_sha256([3; 32])

@@ -1,7 +1,7 @@
 //! x509-limbo (the C2SP certificate-validation suite): tlspin's WebPKI + pins verifier, with every
 //! trusted root pinned, must reach the same verdict as rustls' `WebPkiServerVerifier` on every
-//! server-auth case. The suite lives in `../shared/x509-limbo/limbo.json` beside the repository;
-//! CI (`CI` set) requires it, elsewhere its absence is reported and the test passes.
+//! server-auth case. The cases are in `testdata/x509-limbo/limbo.json`; without them the test
+//! fails.
 
 mod common;
 
@@ -17,19 +17,18 @@ use rustls::RootCertStore;
 use serde_json::Value;
 use tlspin::{CaCertificateAsServer, PinnedWebPkiVerifier};
 
-fn limbo() -> Option<Value> {
+fn limbo() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/x509-limbo/limbo.json"
+        "/testdata/x509-limbo/limbo.json"
     );
-    match std::fs::read_to_string(path) {
-        Ok(text) => Some(serde_json::from_str(&text).expect("limbo.json is JSON")),
-        Err(e) if std::env::var_os("CI").is_none() => {
-            println!("x509-limbo skipped: {path}: {e}");
-            None
-        }
-        Err(e) => panic!("CI must provide {path}: {e}"),
-    }
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{path}: {e}; the x509-limbo cases are part of the repository and the crate \
+             (testdata/x509-limbo/README.md says where they come from)"
+        )
+    });
+    serde_json::from_str(&text).expect("limbo.json is JSON")
 }
 
 fn pem_certs(value: &Value) -> Vec<CertificateDer<'static>> {
@@ -79,7 +78,7 @@ fn skip_reason(case: &Value) -> Option<String> {
 
 #[test]
 fn webpki_plus_pins_agrees_with_rustls_on_x509_limbo() {
-    let Some(limbo) = limbo() else { return };
+    let limbo = limbo();
     let cases = limbo["testcases"].as_array().expect("testcases");
     for (provider_name, provider) in providers() {
         let (mut agree, mut disagree) = (0, Vec::new());

@@ -5,7 +5,9 @@ mod common;
 use common::*;
 use rustls::client::danger::ServerCertVerifier;
 use tlspin::danger::AcceptAnyServerCert;
-use tlspin::{PinMismatch, PinnedRawKeyClientVerifier, PinnedRawKeyServerVerifier};
+use tlspin::{
+    raw_keys::PinnedRawKeyClientVerifier, raw_keys::PinnedRawKeyServerVerifier, PinMismatch,
+};
 
 const TLS13: &rustls::SupportedProtocolVersion = &rustls::version::TLS13;
 

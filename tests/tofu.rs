@@ -14,7 +14,10 @@ use common::*;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
-use tlspin::{KnownHost, KnownHostMismatch, KnownHosts, Pin, TofuVerifier, Trust};
+use tlspin::{
+    tofu::KnownHost, tofu::KnownHostMismatch, tofu::KnownHosts, tofu::TofuVerifier, tofu::Trust,
+    Pin,
+};
 
 const TLS13: &rustls::SupportedProtocolVersion = &rustls::version::TLS13;
 
@@ -23,7 +26,7 @@ fn store_in(dir: &Path) -> KnownHosts {
 }
 
 fn connect(
-    verifier: Arc<tlspin::TofuVerifier>,
+    verifier: Arc<tlspin::tofu::TofuVerifier>,
     provider: &Arc<rustls::crypto::CryptoProvider>,
     cert: &TestCert,
     name: &str,
@@ -663,7 +666,7 @@ fn get_and_forget_take_any_spelling_of_a_host() {
 #[derive(Debug)]
 struct BothMustPass {
     tofu: Arc<TofuVerifier>,
-    webpki: Arc<tlspin::HostPinnedVerifier>,
+    webpki: Arc<tlspin::host_pins::HostPinnedVerifier>,
 }
 
 impl ServerCertVerifier for BothMustPass {
@@ -718,9 +721,12 @@ fn tofu_composed_with_another_verifier_still_records_the_first_key() {
             let store = KnownHosts::open(dir.path().join("known_hosts")).unwrap();
             let composed = Arc::new(BothMustPass {
                 tofu: store.verifier(provider.clone(), 443).unwrap(),
-                webpki: tlspin::HostPinnedVerifier::builder(test_roots(), provider.clone())
-                    .build()
-                    .unwrap(),
+                webpki: tlspin::host_pins::HostPinnedVerifier::builder(
+                    test_roots(),
+                    provider.clone(),
+                )
+                .build()
+                .unwrap(),
             });
             // Two WebPKI-valid `localhost` servers with different keys.
             let real = server_cert(KeyType::EcdsaP256);

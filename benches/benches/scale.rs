@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rustls::client::danger::ServerCertVerifier;
-use tlspin::KnownHosts;
+use tlspin::tofu::KnownHosts;
 use tlspin_benches::fixtures::{Certs, KeyKind, SERVER_NAME};
 use tlspin_benches::scale::{
     host_pinned_with, lookup_case, pinned_new_key_with, pinned_with, probe_host, sets_for_case,

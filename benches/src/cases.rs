@@ -10,7 +10,10 @@ use rustls::crypto::hash::Hash;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::CertificateDer;
 use rustls::DigitallySignedStruct;
-use tlspin::{HostPinSet, HostPinnedVerifier, Pin, PinnedServerVerifier, PinnedWebPkiVerifier};
+use tlspin::{
+    host_pins::HostPinSet, host_pins::HostPinnedVerifier, Pin, PinnedServerVerifier,
+    PinnedWebPkiVerifier,
+};
 
 use crate::fixtures::{bench_time, server_name, sign, tls13_message, Certs, Scheme};
 

@@ -9,7 +9,8 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::ServerName;
 use tlspin::{
-    HostPinSet, HostPinnedVerifier, KnownHosts, Pin, PinnedServerVerifier, PinnedWebPkiVerifier,
+    host_pins::HostPinSet, host_pins::HostPinnedVerifier, tofu::KnownHosts, Pin,
+    PinnedServerVerifier, PinnedWebPkiVerifier,
 };
 
 use crate::cases::Case;

@@ -77,7 +77,7 @@ fn rust_snippet(pin: &str) -> String {
     )
 }
 
-/// An entry of tlspin's TOML pin configuration (`tlspin::PinConfig`) for the name the client
+/// An entry of tlspin's TOML pin configuration (`tlspin::host_pins::PinConfig`) for the name the client
 /// connects with.
 fn config_entry(server_name: &ServerName<'_>, pin: &str) -> String {
     let host = match server_name {

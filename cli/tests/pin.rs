@@ -239,7 +239,7 @@ fn pin_a_live_server() {
     let entry = report["config_entry"].as_str().unwrap();
     // Keyed by the name the client connects with (the SNI name here).
     assert!(entry.starts_with("[hosts.\"localhost\"]\n"), "{entry}");
-    let config = tlspin::PinConfig::parse(entry).unwrap();
+    let config = tlspin::host_pins::PinConfig::parse(entry).unwrap();
     assert_eq!(config.sets()[0].pins(), &[pin]);
 
     let text = tlspin(&["pin", &target], None);

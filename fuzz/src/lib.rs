@@ -20,8 +20,9 @@ use rustls::{
 };
 use tlspin::danger::{AcceptAnyServerCert, IgnoreServerName};
 use tlspin::{
-    HostPinSet, HostPinnedVerifier, KnownHosts, Pin, PinConfig, PinnedClientVerifier,
-    PinnedRawKeyServerVerifier, PinnedServerVerifier, PinnedWebPkiVerifier, SelfSignedVerifier,
+    host_pins::HostPinSet, host_pins::HostPinnedVerifier, host_pins::PinConfig,
+    raw_keys::PinnedRawKeyServerVerifier, tofu::KnownHosts, Pin, PinnedClientVerifier,
+    PinnedServerVerifier, PinnedWebPkiVerifier, SelfSignedVerifier,
 };
 
 /// Pin syntax: whatever parses must print and re-parse to the same pin, in both forms.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::client::danger::ServerCertVerifier;
-use tlspin::KnownHosts;
+use tlspin::tofu::KnownHosts;
 use tlspin_benches::alloc::{live_bytes, peak_bytes, reset_peak, Counting};
 use tlspin_benches::cases::{
     parse_once_cases, pinned_verifier, sha256_case, stock_verifier, verifier_cases, Case,

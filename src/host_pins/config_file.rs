@@ -10,8 +10,8 @@ use serde::Deserialize;
 use toml::value::{Datetime, Offset};
 use toml::Spanned;
 
+use super::{HostPinSet, HostPinsBuilder};
 use crate::error::Error;
-use crate::host_pins::{HostPinSet, HostPinsBuilder};
 use crate::pin::Pin;
 use crate::time::{days_from_civil, days_in_month};
 
@@ -32,7 +32,7 @@ use crate::time::{days_from_civil, days_in_month};
 /// pins = ["pin-sha256=\"ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=\"", "3 1 1 E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"]
 /// ```
 ///
-/// Host keys are [`HostPattern`](crate::HostPattern)s; pins take any form [`Pin`] parses;
+/// Host keys are [`HostPattern`](super::HostPattern)s; pins take any form [`Pin`] parses;
 /// `expires` is a TOML date or date-time. A date is the last day the set is enforced: it stops
 /// at 00:00 UTC of the next day. A date-time is the moment it stops (a local date-time is read as
 /// UTC). Unknown keys are errors. Every error names the line, the column and the bad value.
@@ -43,13 +43,13 @@ use crate::time::{days_from_civil, days_in_month};
 /// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
 /// # let mut roots = rustls::RootCertStore::empty();
 /// # roots.add(ca.cert.der().clone()).unwrap();
-/// let config = tlspin::PinConfig::parse(r#"
+/// let config = tlspin::host_pins::PinConfig::parse(r#"
 ///     [hosts."api.example.com"]
 ///     pins = ["sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=",
 ///             "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
 /// "#)?;
 /// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-/// let verifier = tlspin::HostPinnedVerifier::builder(roots, provider).config(&config).build()?;
+/// let verifier = tlspin::host_pins::HostPinnedVerifier::builder(roots, provider).config(&config).build()?;
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -8,10 +8,10 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 
+use super::{HostPattern, PatternIndex};
 use crate::deferred;
 use crate::error::{Error, PinMismatch};
 use crate::host::host_of;
-use crate::host_pattern::{HostPattern, PatternIndex};
 use crate::pin::Pin;
 use crate::pin_set::sorted_pins;
 use crate::policy::{PeerChain, ServerCertPolicy};
@@ -36,7 +36,7 @@ use crate::webpki_path::{check_name, Rejection, WebPki};
 /// ```
 /// # #[cfg(feature = "aws-lc-rs")] {
 /// use std::sync::Arc;
-/// use tlspin::{HostPinSet, HostPinnedVerifier, Pin};
+/// use tlspin::{host_pins::HostPinSet, host_pins::HostPinnedVerifier, Pin};
 /// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
 /// # let mut roots = rustls::RootCertStore::empty();
 /// # roots.add(ca.cert.der().clone()).unwrap();

@@ -1,4 +1,24 @@
-//! Raw public keys (RFC 7250): peers that present a bare SubjectPublicKeyInfo, pinned.
+//! Raw public keys (RFC 7250): peers that present a bare SubjectPublicKeyInfo instead of a
+//! certificate, accepted when the key matches a pin. TLS 1.3 only.
+//!
+//! ```
+//! # #[cfg(feature = "aws-lc-rs")] {
+//! use std::sync::Arc;
+//! use tlspin::raw_keys::PinnedRawKeyServerVerifier;
+//! use tlspin::Pin;
+//!
+//! let device_key: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+//! let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+//! let verifier = PinnedRawKeyServerVerifier::new(provider.clone(), [device_key])?;
+//! let config = rustls::ClientConfig::builder_with_provider(provider)
+//!     .with_protocol_versions(&[&rustls::version::TLS13])?
+//!     .dangerous()
+//!     .with_custom_certificate_verifier(verifier)
+//!     .with_no_client_auth();
+//! // The server presents its key with rustls' `AlwaysResolvesServerRawPublicKeys`.
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::sync::Arc;
 
@@ -44,7 +64,7 @@ impl PinnedRawKeyClientVerifier {
 }
 
 /// The policy behind the raw-public-key verifiers: the presented SubjectPublicKeyInfo must hash
-/// to a pin. Like [`LeafPins`](crate::LeafPins), it remembers the first four keys that matched.
+/// to a pin. Like [`LeafPins`](crate::policy::LeafPins), it remembers the first four keys that matched.
 #[derive(Debug, Clone)]
 pub struct RawKeyPins {
     peer: Peer,

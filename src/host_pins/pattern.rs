@@ -25,7 +25,7 @@ use crate::host::canonical_host;
 /// a valid DNS name or IP address matches nothing.
 ///
 /// ```
-/// use tlspin::HostPattern;
+/// use tlspin::host_pins::HostPattern;
 ///
 /// let pattern: HostPattern = "*.example.com".parse()?;
 /// assert!(pattern.matches("API.example.com"));

@@ -8,11 +8,11 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{ServerName, UnixTime};
 use rustls::{CertificateError, OtherError, RootCertStore};
 
+use super::{KnownHost, KnownHosts, Trust};
 use crate::deferred;
 use crate::der;
 use crate::error::Error;
 use crate::host::host_of;
-use crate::known_hosts::{KnownHost, KnownHosts, Trust};
 use crate::pin::Pin;
 use crate::pinned::check_validity;
 use crate::policy::{PeerChain, ServerCertPolicy};
