@@ -13,6 +13,7 @@ use core::fmt;
 use crate::time::{days_from_civil, days_in_month};
 
 const TAG_INTEGER: u8 = 0x02;
+const TAG_BIT_STRING: u8 = 0x03;
 const TAG_SEQUENCE: u8 = 0x30;
 const TAG_UTC_TIME: u8 = 0x17;
 const TAG_GENERALIZED_TIME: u8 = 0x18;
@@ -90,6 +91,21 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<CertFields<'_>, DerError> 
         spki: spki.whole,
         validity,
     })
+}
+
+/// Checks that `der` is exactly one DER `SubjectPublicKeyInfo`: a SEQUENCE holding an
+/// AlgorithmIdentifier SEQUENCE and the key's BIT STRING, and nothing after it.
+pub(crate) fn check_spki(der: &[u8]) -> Result<(), DerError> {
+    let mut outer = Reader::new(der, 0);
+    let spki = outer.expect(
+        TAG_SEQUENCE,
+        "a SubjectPublicKeyInfo (DER SEQUENCE, tag 0x30)",
+    )?;
+    outer.expect_end("the end of the SubjectPublicKeyInfo")?;
+    let mut spki = spki.reader();
+    spki.expect(TAG_SEQUENCE, "the AlgorithmIdentifier (SEQUENCE)")?;
+    spki.expect(TAG_BIT_STRING, "the subjectPublicKey (BIT STRING)")?;
+    spki.expect_end("the end of the SubjectPublicKeyInfo's contents")
 }
 
 /// DER-encodes `contents` as a SEQUENCE (tag, definite length, contents).

@@ -100,6 +100,29 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// An item of a curl `--pinnedpubkey` list is not a `sha256//<base64>` pin.
+    InvalidPinList {
+        /// The item's position in the list, from 1.
+        item: usize,
+        /// The item, as given.
+        text: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Bytes given as a public key are not one PEM `PUBLIC KEY` or DER SubjectPublicKeyInfo.
+    InvalidPublicKey {
+        /// Where they came from (a path, or "the given bytes").
+        source: String,
+        /// What was found instead.
+        problem: String,
+    },
+    /// The operating system's root certificates could not be loaded (feature `native-roots`).
+    NativeRoots {
+        /// What went wrong: the files that could not be read, or that nothing was found.
+        problem: String,
+        /// Where it looked, and the `SSL_CERT_FILE` / `SSL_CERT_DIR` values it read.
+        searched: String,
+    },
     /// A file or directory could not be read, created or written.
     Io {
         /// The file.
@@ -182,6 +205,25 @@ impl fmt::Display for Error {
             ),
             Self::InvalidKnownHost { host, problem } => {
                 write!(f, "invalid known host {host:?}: {problem}")
+            }
+            Self::InvalidPinList {
+                item,
+                text,
+                problem,
+            } => write!(
+                f,
+                "item {item} of the curl pin list, {text:?}: {problem}; expected \
+                 sha256//<base64> items separated by ';' (curl's --pinnedpubkey form)"
+            ),
+            Self::NativeRoots { problem, searched } => write!(
+                f,
+                "cannot load the system's root certificates: {problem} ({searched}); expected \
+                 at least one readable root certificate: point SSL_CERT_FILE at a PEM bundle or \
+                 SSL_CERT_DIR at a directory of them, or use the compiled-in Mozilla roots \
+                 (feature webpki-roots)"
+            ),
+            Self::InvalidPublicKey { source, problem } => {
+                write!(f, "{source} is not a public key: {problem}")
             }
             Self::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
             Self::Rustls(error) => write!(f, "rustls refused the configuration: {error}"),

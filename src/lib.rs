@@ -3,18 +3,19 @@
 //!
 //! # Which type do I need?
 //!
-//! | your situation | use | example |
+//! | your situation | use | runnable example on |
 //! |---|---|---|
 //! | a device, lab machine or internal service with a self-signed certificate; you know (or can get) its key | [`PinnedServerVerifier`] | [`pinned_client_config`] |
 //! | the same, in rustls' config builder with options (backup pins, name check) | [`ClientConfigBuilderExt::with_pinned_server`] | [`ClientConfigBuilderExt`] |
 //! | your server must accept only clients whose keys you pinned (mTLS) | [`PinnedClientVerifier`] | [`ServerConfigBuilderExt`] |
-//! | a public server: normal WebPKI validation, plus a pin on your CA or key (OkHttp) | [`PinnedWebPkiVerifier`] | [`PinnedWebPkiVerifier::builder`] |
-//! | many hosts, each with its own pins, expiry and report-only roll-out (Android `<pin-set>`, a TOML file) | [`host_pins::HostPinnedVerifier`] | [`host_pins`] |
-//! | you have the server's certificate file and want it to be exactly that certificate | [`SelfSignedVerifier`] | [`SelfSignedVerifier::new`] |
-//! | you cannot know the key beforehand: trust the first one, then only it (SSH) | [`tofu::TofuVerifier`] | [`tofu`] |
+//! | a public server: normal WebPKI validation, plus a pin on your CA or key (OkHttp) | [`PinnedWebPkiVerifier`] | [`PinnedWebPkiVerifier`] |
+//! | many hosts, each with its own pins, expiry and report-only roll-out (Android `<pin-set>`) | [`host_pins::HostPinnedVerifier`] | [`host_pins`] |
+//! | the same, from a TOML file (feature `config`) | [`host_pins::PinConfig`] | [`host_pins::PinConfig`] |
+//! | you have the server's certificate file (`CA:FALSE`) and want it to be exactly that certificate | [`SelfSignedVerifier`] | [`SelfSignedVerifier`] |
+//! | you cannot know the key beforehand: trust the first one, then only it (SSH) | [`tofu::KnownHosts::verifier`] | [`tofu`] |
 //! | the peer presents a bare public key, no certificate (RFC 7250) | [`raw_keys::PinnedRawKeyServerVerifier`] | [`raw_keys`] |
-//! | a test or diagnostic that must accept anything, still checking signatures | [`danger::AcceptAnyServerCert`] | [`danger`] |
-//! | a rule of your own, with correct signature handling for free | [`policy::ServerVerifier`] | [`policy::after_handshake_signature`] |
+//! | a test or diagnostic that must accept anything, still checking signatures | [`danger::AcceptAnyServerCert`] | [`danger::AcceptAnyServerCert`] |
+//! | a rule of your own, with correct signature handling for free | [`policy::ServerCertPolicy`] in a [`policy::ServerVerifier`] | [`policy::after_handshake_signature`] |
 //! | a handshake failed and you want to know why | [`explain`] | [`explain`] |
 //!
 //! Get a pin with [`Pin::from_cert_der`] (from [`certs_from_pem_file`]), `tlspin pin HOST:PORT`,
@@ -30,7 +31,11 @@
 //! let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
 //! let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 //! let config = tlspin::pinned_client_config(provider, [pin])?;
-//! // Use `config` with tokio-rustls, hyper-rustls, reqwest's `tls_backend_preconfigured`, ...
+//! // Use `config` with tokio-rustls, hyper-rustls or reqwest 0.12's `use_preconfigured_tls`.
+//! // Mind ALPN: reqwest leaves `config.alpn_protocols` to you (set `http/1.1`, and `h2` only if
+//! // reqwest speaks it); hyper-rustls sets it itself and panics if you did. The repository's
+//! // interop/README.md has tested examples for reqwest, hyper-rustls, tonic, ureq,
+//! // tokio-rustls and quinn.
 //! # }
 //! # Ok::<(), tlspin::Error>(())
 //! ```
@@ -47,7 +52,7 @@
 //! Many copies also skip the signature check, which lets a man in the middle that holds only
 //! the server's public certificate through.
 //!
-//! Every tlspin verifier takes an `Arc<CryptoProvider>` and derives *both* the advertised schemes
+//! Every tlspin verifier is built from a `CryptoProvider` and derives *both* the advertised schemes
 //! and the signature checks from that provider's table. It verifies every handshake signature,
 //! even in [`danger::AcceptAnyServerCert`]. The certificate decision is a separate *policy*
 //! ([`policy`]), so a new verifier is a new policy and never new signature code.
@@ -62,7 +67,9 @@
 //! # Features
 //!
 //! `aws-lc-rs` (default) and `ring` enable the rustls providers of the same name; tlspin computes
-//! pin digests with whichever is enabled. `config` adds [`host_pins::PinConfig`] (TOML).
+//! pin digests with whichever is enabled. `config` adds [`host_pins::PinConfig`] (TOML);
+//! `webpki-roots` and `native-roots` add `roots`, Mozilla's and the operating system's root
+//! certificates, with one-call builders such as `PinnedWebPkiVerifier::builder_with_native_roots`.
 //! Verifiers never use a process-default provider: the one you pass is the one used.
 
 #![forbid(unsafe_code)]
@@ -88,9 +95,12 @@ mod host;
 pub mod host_pins;
 mod pin;
 mod pin_set;
+mod pin_sources;
 mod pinned;
 pub mod policy;
 pub mod raw_keys;
+#[cfg(any(feature = "webpki-roots", feature = "native-roots"))]
+pub mod roots;
 mod self_signed;
 mod signatures;
 mod time;

@@ -32,8 +32,11 @@ use crate::webpki_path::{check_name, Rejection, WebPki};
 /// use std::sync::Arc;
 /// use tlspin::{Pin, PinnedWebPkiVerifier};
 /// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
-/// # let mut roots = rustls::RootCertStore::empty();
-/// # roots.add(ca.cert.der().clone()).unwrap();
+/// # let ca_certificates = [ca.cert.der().clone()];
+/// // The roots: your CA bundle here; for public servers, Mozilla's (the `webpki-roots` crate)
+/// // or the system's (`rustls-native-certs`).
+/// let mut roots = rustls::RootCertStore::empty();
+/// roots.add_parsable_certificates(ca_certificates);
 ///
 /// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 /// let ca_pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
@@ -55,6 +58,37 @@ impl PinnedWebPkiVerifier {
             provider,
             pins: Vec::new(),
         }
+    }
+
+    /// [`PinnedWebPkiVerifier::builder`] over Mozilla's roots
+    /// ([`roots::mozilla`](crate::roots::mozilla), feature `webpki-roots`).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # #[cfg(feature = "aws-lc-rs")] {
+    /// let ca_pin: tlspin::Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let backup: tlspin::Pin = "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse()?;
+    /// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    /// let verifier = tlspin::PinnedWebPkiVerifier::builder_with_mozilla_roots(provider)
+    ///     .pins([ca_pin, backup])
+    ///     .build()?;
+    /// # }
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    #[cfg(feature = "webpki-roots")]
+    pub fn builder_with_mozilla_roots(
+        provider: Arc<CryptoProvider>,
+    ) -> PinnedWebPkiVerifierBuilder {
+        Self::builder(crate::roots::mozilla(), provider)
+    }
+
+    /// [`PinnedWebPkiVerifier::builder`] over the operating system's roots
+    /// ([`roots::native`](crate::roots::native), feature `native-roots`); fails as that does.
+    #[cfg(feature = "native-roots")]
+    pub fn builder_with_native_roots(
+        provider: Arc<CryptoProvider>,
+    ) -> Result<PinnedWebPkiVerifierBuilder, Error> {
+        Ok(Self::builder(crate::roots::native()?, provider))
     }
 }
 

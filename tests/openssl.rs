@@ -188,3 +188,63 @@ fn openssl_req_x509_certificate_pins_but_fails_as_a_root() {
         }
     }
 }
+
+/// Public-key files as `openssl pkey -pubout` writes them (PEM and DER) pin exactly as the
+/// OpenSSL pipeline computes, and as the certificate carrying the key; a curl list of such pins
+/// reads back in order.
+#[test]
+fn public_key_files_pin_as_openssl_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_types: [&[&str]; 6] = [
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        &["-newkey", "ed25519"],
+        &["-newkey", "ed448"],
+        &["-newkey", "rsa:2048"],
+        &["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
+    ];
+    let mut pins = Vec::new();
+    for newkey in key_types {
+        let (cert, key) = req_x509(dir.path(), newkey);
+        let public_pem = dir.path().join("public.pem");
+        let public_der = dir.path().join("public.der");
+        let key = key.to_str().unwrap();
+        openssl(&[
+            "pkey",
+            "-in",
+            key,
+            "-pubout",
+            "-out",
+            public_pem.to_str().unwrap(),
+        ]);
+        let der_args = ["-outform", "der", "-out", public_der.to_str().unwrap()];
+        openssl(&[&["pkey", "-in", key, "-pubout"][..], &der_args[..]].concat());
+        let expected = shell(&format!(
+            "openssl pkey -pubin -in '{}' -outform der | openssl dgst -sha256 -binary | base64",
+            public_pem.display()
+        ));
+        let from_pem = Pin::from_public_key_file(&public_pem).unwrap();
+        assert_eq!(
+            from_pem.to_string(),
+            format!("sha256/{expected}"),
+            "{newkey:?}"
+        );
+        assert_eq!(Pin::from_public_key_file(&public_der).unwrap(), from_pem);
+        assert_eq!(tlspin_pin(&cert), from_pem, "{newkey:?}");
+        pins.push(from_pem);
+    }
+    let list: Vec<String> = pins.iter().map(Pin::to_curl_string).collect();
+    assert_eq!(Pin::from_curl_list(&list.join(";")).unwrap(), pins);
+
+    // A certificate, or a private key, given as a public key is refused with the way out.
+    let (cert, key) = req_x509(dir.path(), &["-newkey", "ed25519"]);
+    let error = Pin::from_public_key_file(&cert).unwrap_err().to_string();
+    assert!(error.contains("Pin::from_cert_der"), "{error}");
+    let error = Pin::from_public_key_file(&key).unwrap_err().to_string();
+    assert!(error.contains("openssl pkey -pubout"), "{error}");
+    let missing = dir.path().join("missing.pem");
+    assert!(matches!(
+        Pin::from_public_key_file(&missing),
+        Err(tlspin::Error::Io { .. })
+    ));
+}

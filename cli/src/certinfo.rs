@@ -11,6 +11,7 @@ use x509_parser::oid_registry::{
 };
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::time::ASN1Time;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::exit::Failure;
 
@@ -103,7 +104,7 @@ pub fn describe(cert: &CertificateDer<'_>, index: usize) -> Result<CertInfo, Fai
         not_before: utc(&parsed.validity().not_before),
         not_after: utc(&parsed.validity().not_after),
         sans,
-        key_type: key_type(&parsed),
+        key_type: key_type(parsed.public_key()),
         pin: pin.to_string(),
         pin_curl: pin.to_curl_string(),
         sha256_fingerprint: sha256_fingerprint(der),
@@ -153,8 +154,8 @@ fn general_name(name: &GeneralName<'_>) -> String {
     }
 }
 
-fn key_type(cert: &X509Certificate<'_>) -> String {
-    let spki = cert.public_key();
+/// The key type of a SubjectPublicKeyInfo, as `tlspin pin` names it.
+pub fn key_type(spki: &SubjectPublicKeyInfo<'_>) -> String {
     let algorithm = &spki.algorithm.algorithm;
     let bits = spki.parsed().map(|key| key.key_size()).unwrap_or(0);
     if *algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
@@ -182,6 +183,48 @@ fn key_type(cert: &X509Certificate<'_>) -> String {
     } else {
         format!("unknown key algorithm {algorithm}")
     }
+}
+
+/// A public key read from a file (`openssl pkey -pubout`): its type and pins.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    /// e.g. "ECDSA P-256", "RSA 2048-bit".
+    pub key_type: String,
+    /// `sha256/<base64>`.
+    pub pin: String,
+    /// `sha256//<base64>`, curl's form.
+    pub pin_curl: String,
+}
+
+/// Describes the public key in `bytes` (PEM `PUBLIC KEY` or DER SubjectPublicKeyInfo), or says
+/// why it is not one.
+pub fn describe_public_key(bytes: &[u8], source: &str) -> Result<KeyInfo, Failure> {
+    let pin = Pin::from_public_key(bytes)
+        .map_err(|e| Failure::usage(e.to_string().replace("the given bytes", source)))?;
+    let der = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        rustls::pki_types::SubjectPublicKeyInfoDer::from_pem_slice(bytes)
+            .map(|key| key.as_ref().to_vec())
+            .map_err(|e| Failure::usage(format!("{source}: {e}")))?
+    } else {
+        bytes.to_vec()
+    };
+    let key_type = match SubjectPublicKeyInfo::from_der(&der) {
+        Ok((_, spki)) => key_type(&spki),
+        Err(e) => format!("unreadable key ({e})"),
+    };
+    Ok(KeyInfo {
+        key_type,
+        pin: pin.to_string(),
+        pin_curl: pin.to_curl_string(),
+    })
+}
+
+/// Whether `bytes` hold a public key rather than certificates: a PEM `PUBLIC KEY` block, or DER
+/// that is a SubjectPublicKeyInfo.
+pub fn is_public_key(bytes: &[u8]) -> bool {
+    let header = b"-----BEGIN PUBLIC KEY-----";
+    bytes.windows(header.len()).any(|w| w == header)
+        || (!bytes.windows(11).any(|w| w == b"-----BEGIN ") && Pin::from_public_key(bytes).is_ok())
 }
 
 /// The human-readable block `tlspin pin` prints for certificate `index` of a chain.

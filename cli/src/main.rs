@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
-use tlspin_cli::certinfo::{read_certificates, MAX_INPUT};
+use tlspin_cli::certinfo::{is_public_key, read_certificates, MAX_INPUT};
 use tlspin_cli::exit::{Exit, Failure};
 use tlspin_cli::net::Target;
 use tlspin_cli::{pin, probe};
@@ -57,10 +57,12 @@ struct Cli {
 enum Command {
     /// Print subject, issuer, validity, SANs, key type, SPKI pins and SHA-256 fingerprint of
     /// each certificate in a PEM or DER file, stdin (`-`), or the chain a server presents
-    /// (HOST:PORT; the certificate is accepted, its handshake signature still verified).
+    /// (HOST:PORT; the certificate is accepted, its handshake signature still verified); or the
+    /// type and pins of a public-key file (PEM `PUBLIC KEY` or DER, as `openssl pkey -pubout`
+    /// writes it).
     #[command(after_help = EXIT_CODES)]
     Pin {
-        /// A PEM or DER certificate file, `-` for stdin, or HOST:PORT.
+        /// A PEM or DER certificate or public-key file, `-` for stdin, or HOST:PORT.
         input: String,
         /// The server name to send (SNI) when connecting; defaults to HOST.
         #[arg(long, value_name = "NAME")]
@@ -137,7 +139,11 @@ fn run(cli: Cli) -> Result<(Exit, String), Failure> {
                             "--sni applies only when pinning a server (HOST:PORT), not a file",
                         ));
                     }
-                    pin::from_certificates(&read_certificates(&bytes, &source)?, &source)?
+                    if is_public_key(&bytes) {
+                        pin::from_public_key(&bytes, &source)?
+                    } else {
+                        pin::from_certificates(&read_certificates(&bytes, &source)?, &source)?
+                    }
                 }
                 None => pin::from_server(&Target::parse(&input, sni.as_deref(), timeout)?)?,
             };
@@ -185,7 +191,7 @@ fn local_input(input: &str) -> Result<Option<(Vec<u8>, String)>, Failure> {
             return Ok(None);
         }
         return Err(Failure::usage(format!(
-            "expected a certificate file, `-` for stdin, or HOST:PORT; found {input:?}, which is \
+            "expected a certificate or public-key file, `-` for stdin, or HOST:PORT; found {input:?}, which is \
              no existing file and has no ':PORT'"
         )));
     }

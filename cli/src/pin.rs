@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 
-use crate::certinfo::{describe, render, CertInfo};
+use crate::certinfo::{describe, describe_public_key, render, CertInfo, KeyInfo};
 use crate::exit::Failure;
 use crate::net::{handshake, HandshakeError, Target};
 use crate::providers::inspecting_config;
@@ -23,6 +23,20 @@ pub struct PinReport {
     /// For a server: a configuration entry holding the pin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_entry: Option<String>,
+    /// For a public-key file: the key (and then there are no certificates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<KeyInfo>,
+}
+
+/// Describes the public key in `bytes`, read from `source`.
+pub fn from_public_key(bytes: &[u8], source: &str) -> Result<PinReport, Failure> {
+    Ok(PinReport {
+        source: source.to_owned(),
+        certificates: Vec::new(),
+        rust_snippet: None,
+        config_entry: None,
+        public_key: Some(describe_public_key(bytes, source)?),
+    })
 }
 
 /// Describes every certificate of `certs`, read from `source`.
@@ -38,6 +52,7 @@ pub fn from_certificates(certs: &[CertificateDer<'_>], source: &str) -> Result<P
         certificates,
         rust_snippet: None,
         config_entry: None,
+        public_key: None,
     })
 }
 
@@ -91,6 +106,14 @@ fn config_entry(server_name: &ServerName<'_>, pin: &str) -> String {
 /// The human-readable report.
 pub fn render_report(report: &PinReport) -> String {
     let mut out = String::new();
+    if let Some(key) = &report.public_key {
+        let _ = writeln!(
+            out,
+            "{}: a public key\n\n  key:          {}\n  pin (OkHttp): {}\n  pin (curl):   {}",
+            report.source, key.key_type, key.pin, key.pin_curl
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "{}: {} certificate(s)\n",

@@ -165,7 +165,7 @@ fn input_errors_exit_2_and_say_what_was_expected() {
         (
             &["pin", "no-such-file"],
             None,
-            "expected a certificate file, `-` for stdin, or HOST:PORT",
+            "expected a certificate or public-key file, `-` for stdin, or HOST:PORT",
         ),
         (
             &["pin", "-", "--sni", "x"],
@@ -342,4 +342,58 @@ fn a_server_that_is_not_tls_exits_3() {
         "{}",
         run.stderr
     );
+}
+
+/// `tlspin pin` reads public-key files as `openssl pkey -pubout` writes them, PEM and DER, and
+/// prints OpenSSL's pin of the key.
+#[test]
+fn public_key_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, newkey, key_type) in [
+        (
+            "p256",
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
+            "ECDSA P-256",
+        ),
+        ("ed25519", &["-newkey", "ed25519"][..], "Ed25519"),
+        ("rsa", &["-newkey", "rsa:2048"][..], "RSA 2048-bit"),
+    ] {
+        let (cert, key) = openssl_cert(dir.path(), name, newkey);
+        let pem = dir.path().join(format!("{name}.pub.pem"));
+        let der = dir.path().join(format!("{name}.pub.der"));
+        let key = key.to_str().unwrap();
+        openssl(&["pkey", "-in", key, "-pubout", "-out", pem.to_str().unwrap()]);
+        openssl(&[
+            "pkey",
+            "-in",
+            key,
+            "-pubout",
+            "-outform",
+            "der",
+            "-out",
+            der.to_str().unwrap(),
+        ]);
+        let pin = library_pin(&cert);
+        for file in [&pem, &der] {
+            let run = tlspin(&["--json", "pin", file.to_str().unwrap()], None);
+            assert_eq!(run.code, 0, "{name}: {run:?}");
+            let report = run.json();
+            assert_eq!(report["public_key"]["pin"], pin.to_string(), "{name}");
+            assert_eq!(
+                report["public_key"]["pin_curl"],
+                pin.to_curl_string(),
+                "{name}"
+            );
+            assert_eq!(report["public_key"]["key_type"], key_type, "{name}");
+            assert_eq!(report["certificates"], serde_json::json!([]), "{name}");
+            let text = tlspin(&["pin", file.to_str().unwrap()], None);
+            assert_eq!(text.code, 0);
+            assert!(text.stdout.contains("a public key"), "{}", text.stdout);
+            assert!(
+                text.stdout.contains(&format!("pin (OkHttp): {pin}")),
+                "{}",
+                text.stdout
+            );
+        }
+    }
 }

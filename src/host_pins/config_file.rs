@@ -43,11 +43,18 @@ use crate::time::{days_from_civil, days_in_month};
 /// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
 /// # let mut roots = rustls::RootCertStore::empty();
 /// # roots.add(ca.cert.der().clone()).unwrap();
-/// let config = tlspin::host_pins::PinConfig::parse(r#"
-///     [hosts."api.example.com"]
-///     pins = ["sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=",
-///             "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
-/// "#)?;
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("pins.toml");
+/// # std::fs::write(&path, r#"
+/// # report_only = true
+/// # [hosts."api.example.com"]
+/// # pins = ["sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=",
+/// #         "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
+/// # expires = 2027-06-30
+/// # "#)?;
+/// // pins.toml: report_only = true, then a [hosts."api.example.com"] table as above.
+/// let config = tlspin::host_pins::PinConfig::load(&path)?;
+/// assert!(config.report_only()); // roll out: report failures, refuse nothing yet
 /// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 /// let verifier = tlspin::host_pins::HostPinnedVerifier::builder(roots, provider).config(&config).build()?;
 /// # }

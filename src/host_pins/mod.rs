@@ -2,7 +2,7 @@
 //! and Android's `<pin-set>` define them, with expiry, report-only roll-out, lints and a TOML
 //! configuration file.
 //!
-//! Start with [`HostPinnedVerifier::builder`]: add [`HostPinSet`]s (or a [`PinConfig`], feature
+//! Start with [`HostPinnedVerifier`]'s `builder`: add [`HostPinSet`]s (or a [`PinConfig`], feature
 //! `config`), and hosts that match no set get plain WebPKI (or your
 //! [`fallback`](HostPinsBuilder::fallback)). A pin counts only on the path webpki validated.
 //!

@@ -69,6 +69,22 @@ impl HostPinnedVerifier {
             on_expired: None,
         }
     }
+
+    /// [`HostPinnedVerifier::builder`] over Mozilla's roots
+    /// ([`roots::mozilla`](crate::roots::mozilla), feature `webpki-roots`).
+    #[cfg(feature = "webpki-roots")]
+    pub fn builder_with_mozilla_roots(provider: Arc<CryptoProvider>) -> HostPinsBuilder {
+        Self::builder(crate::roots::mozilla(), provider)
+    }
+
+    /// [`HostPinnedVerifier::builder`] over the operating system's roots
+    /// ([`roots::native`](crate::roots::native), feature `native-roots`); fails as that does.
+    #[cfg(feature = "native-roots")]
+    pub fn builder_with_native_roots(
+        provider: Arc<CryptoProvider>,
+    ) -> Result<HostPinsBuilder, Error> {
+        Ok(Self::builder(crate::roots::native()?, provider))
+    }
 }
 
 /// Pins for the hosts one pattern matches, optionally until an expiry time.

@@ -1,5 +1,6 @@
 //! Trust on first use, like SSH: the first connection to a `host:port` records the server's key
-//! in a [`KnownHosts`] file, and later connections must present the same key.
+//! in a [`KnownHosts`] file, once the server's handshake signature has proven it holds that key,
+//! and later connections must present the same key.
 //!
 //! Open a store with [`KnownHosts::open`] and ask it for a [`TofuVerifier`]
 //! ([`KnownHosts::verifier`], or [`KnownHosts::verifier_with_roots`] so that hosts first seen
