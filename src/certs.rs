@@ -65,15 +65,34 @@ fn error(error: pem::Error, source: String, file: Option<&Path>) -> Error {
                 error: Arc::new(error),
             }
         }
-        pem::Error::MissingSectionEnd { end_marker } => format!(
-            "a section has no end line; expected \"-----END {}-----\"",
-            String::from_utf8_lossy(&end_marker)
-        ),
-        pem::Error::IllegalSectionStart { line } => format!(
-            "expected a line \"-----BEGIN LABEL-----\", found {:?}",
-            String::from_utf8_lossy(&line)
-        ),
-        other => other.to_string(),
+        other => pem_problem(&other),
     };
     Error::Pem { source, problem }
+}
+
+/// A PEM parser's complaint in words, without the input bytes some of its errors carry: in a
+/// flattened or damaged file they may be key material.
+pub(crate) fn pem_problem(error: &pem::Error) -> String {
+    match error {
+        // The label is named only when it is plain text: in a file joined onto one line, the
+        // "label" runs on into the base64 of the section (a key, perhaps).
+        pem::Error::MissingSectionEnd { end_marker }
+            if end_marker.len() <= 40
+                && end_marker
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || *b == b' ') =>
+        {
+            let label = String::from_utf8_lossy(end_marker);
+            format!("a {label} section has no matching \"-----END {label}-----\" line")
+        }
+        pem::Error::MissingSectionEnd { .. } => {
+            "a section has no matching \"-----END …-----\" line".into()
+        }
+        pem::Error::IllegalSectionStart { .. } => {
+            "a \"-----BEGIN …-----\" line is malformed (is the file cut, or joined onto one line?)"
+                .into()
+        }
+        pem::Error::Base64Decode(_) => "a section's body is not base64".into(),
+        other => other.to_string(),
+    }
 }

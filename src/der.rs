@@ -243,6 +243,21 @@ impl<'a> Reader<'a> {
         for _ in 0..count {
             len = (len << 8) | usize::from(self.byte(what)?);
         }
+        // DER writes every length in its shortest form; BER's longer forms would give the same
+        // value different bytes, and so a different digest than the DER everyone else hashes.
+        let shortest = match len {
+            0..=0x7f => 0,
+            0x80..=0xff => 1,
+            0x100..=0xffff => 2,
+            0x1_0000..=0xff_ffff => 3,
+            _ => 4,
+        };
+        if usize::from(count) != shortest {
+            return Err(self.error(
+                "a length in DER's shortest form",
+                format!("{len} written in {count} length bytes (BER, not DER)"),
+            ));
+        }
         Ok(len)
     }
 

@@ -31,7 +31,8 @@
 //! let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
 //! let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 //! let config = tlspin::pinned_client_config(provider, [pin])?;
-//! // Use `config` with tokio-rustls, hyper-rustls or reqwest 0.12's `use_preconfigured_tls`.
+//! // Use `config` with tokio-rustls, hyper-rustls, reqwest 0.13's `tls_backend_preconfigured`
+//! // (0.12: `use_preconfigured_tls`).
 //! // Mind ALPN: reqwest leaves `config.alpn_protocols` to you (set `http/1.1`, and `h2` only if
 //! // reqwest speaks it); hyper-rustls sets it itself and panics if you did. The repository's
 //! // interop/README.md has tested examples for reqwest, hyper-rustls, tonic, ureq,

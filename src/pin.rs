@@ -173,7 +173,7 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 }
 
 /// Standard base64 of exactly 32 bytes.
-fn decode_base64(encoded: &str) -> Result<[u8; Pin::LEN], String> {
+pub(crate) fn decode_base64(encoded: &str) -> Result<[u8; Pin::LEN], String> {
     if encoded.contains(['-', '_']) {
         return Err(
             "the digest contains '-' or '_', which is base64url; pins use standard \

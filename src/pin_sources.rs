@@ -6,19 +6,21 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::SubjectPublicKeyInfoDer;
 
+use crate::certs::pem_problem;
 use crate::der;
 use crate::error::Error;
-use crate::pin::Pin;
+use crate::pin::{decode_base64, Pin};
 
 impl Pin {
     /// Parses curl's `--pinnedpubkey` list form, `sha256//<base64>;sha256//<base64>;…`, into its
     /// pins, in order.
     ///
-    /// Every item must be `sha256//` followed by the base64 of a SHA-256 digest. An empty item
-    /// (`;;`, or a `;` at either end), white space anywhere, or an item of another form is an
-    /// [`Error::InvalidPinList`] naming the item: curl itself stops at the first item it cannot
-    /// read, and whatever followed would silently not be pinned. (To read a public-key file,
-    /// curl's other form, use [`Pin::from_public_key_file`].)
+    /// Every item must be `sha256//` followed by the 44-character base64 of a SHA-256 digest,
+    /// exactly as curl compares it. An empty item (`;;`, or a `;` at either end), white space
+    /// anywhere, or an item of another form is an [`Error::InvalidPinList`] naming the item:
+    /// curl compares each item with the key's pin as text, so an item it cannot read just never
+    /// matches, and a typo silently removes a pin. (To read a public-key file, curl's other
+    /// form, use [`Pin::from_public_key_file`].)
     ///
     /// ```
     /// use tlspin::Pin;
@@ -49,13 +51,16 @@ impl Pin {
                 if item.chars().any(char::is_whitespace) {
                     return Err(invalid("it contains white space".into()));
                 }
-                if !item.starts_with("sha256//") {
+                let Some(digest) = item.strip_prefix("sha256//") else {
                     return Err(invalid("it does not start with \"sha256//\"".into()));
+                };
+                if digest.len() != 44 {
+                    return Err(invalid(format!(
+                        "its digest has {} characters; expected 44 (the base64 of 32 bytes)",
+                        digest.len()
+                    )));
                 }
-                item.parse::<Pin>().map_err(|e| match e {
-                    Error::InvalidPin { problem, .. } => invalid(problem),
-                    other => other,
-                })
+                decode_base64(digest).map(Pin::from_sha256).map_err(invalid)
             })
             .collect()
     }
@@ -65,8 +70,9 @@ impl Pin {
     /// `-outform der`).
     ///
     /// Fails with [`Error::InvalidPublicKey`] if the bytes hold no public key, more than one, or
-    /// something else (a certificate, a private key, a PKCS#1 `RSA PUBLIC KEY`), saying what
-    /// was found and how to get the public key.
+    /// anything else besides it (a certificate, a private key, a PKCS#1 `RSA PUBLIC KEY`),
+    /// saying what was found and how to get the public key; the error never repeats the input.
+    /// DER must be DER: a BER encoding of the same key would hash to a pin no server matches.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -99,12 +105,24 @@ fn public_key_pin(bytes: &[u8], source: &str) -> Result<Pin, Error> {
         problem,
     };
     let spki = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        let labels = pem_labels(bytes);
+        let others: Vec<&str> = labels
+            .iter()
+            .map(String::as_str)
+            .filter(|label| *label != "PUBLIC KEY")
+            .collect();
+        if !others.is_empty() && others.len() < labels.len() {
+            return Err(invalid(format!(
+                "besides a PUBLIC KEY it holds {}; expected the public key alone",
+                others.join(", ")
+            )));
+        }
         let keys = SubjectPublicKeyInfoDer::pem_slice_iter(bytes)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| invalid(format!("its PEM does not parse ({e})")))?;
+            .map_err(|e| invalid(format!("its PEM does not parse: {}", pem_problem(&e))))?;
         match <[_; 1]>::try_from(keys) {
             Ok([key]) => key.as_ref().to_vec(),
-            Err(keys) if keys.is_empty() => return Err(invalid(no_public_key_found(bytes))),
+            Err(keys) if keys.is_empty() => return Err(invalid(no_public_key_found(&labels))),
             Err(keys) => {
                 return Err(invalid(format!(
                     "it holds {} PUBLIC KEY blocks; expected one",
@@ -125,12 +143,30 @@ fn public_key_pin(bytes: &[u8], source: &str) -> Result<Pin, Error> {
     Ok(Pin::from_spki_der(&spki))
 }
 
+/// The label of every `-----BEGIN LABEL-----` line, in order. A label that is not short
+/// upper-case text (a flattened key would put its base64 there) is shown as "an unreadable
+/// label", so that no input is ever repeated in a message.
+fn pem_labels(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.match_indices("-----BEGIN ")
+        .map(|(at, begin)| {
+            let rest = text.get(at + begin.len()..).unwrap_or_default();
+            match rest.split_once("-----") {
+                Some((label, _))
+                    if label.len() <= 40
+                        && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ') =>
+                {
+                    label.to_owned()
+                }
+                _ => "an unreadable label".to_owned(),
+            }
+        })
+        .collect()
+}
+
 /// What a PEM input without a `PUBLIC KEY` block holds instead, and how to get the public key.
-fn no_public_key_found(bytes: &[u8]) -> String {
-    let has = |label: &str| {
-        let header = format!("-----BEGIN {label}-----");
-        bytes.windows(header.len()).any(|w| w == header.as_bytes())
-    };
+fn no_public_key_found(labels: &[String]) -> String {
+    let has = |wanted: &str| labels.iter().any(|label| label == wanted);
     if has("RSA PUBLIC KEY") {
         "it holds a PKCS#1 RSA PUBLIC KEY; expected a PUBLIC KEY (SubjectPublicKeyInfo): convert \
          it with `openssl rsa -RSAPublicKey_in -pubout`"
@@ -139,15 +175,7 @@ fn no_public_key_found(bytes: &[u8]) -> String {
         "it holds a CERTIFICATE, not a PUBLIC KEY; pin the certificate's key with \
          Pin::from_cert_der (or `tlspin pin FILE`)"
             .into()
-    } else if [
-        "PRIVATE KEY",
-        "EC PRIVATE KEY",
-        "RSA PRIVATE KEY",
-        "ENCRYPTED PRIVATE KEY",
-    ]
-    .iter()
-    .any(|label| has(label))
-    {
+    } else if labels.iter().any(|label| label.ends_with("PRIVATE KEY")) {
         "it holds a PRIVATE KEY; expected its public key: `openssl pkey -pubout` writes it (and \
          keep the private key out of places that only need the pin)"
             .into()
@@ -190,7 +218,11 @@ mod tests {
                 "\"sha256//\"",
             ),
             (format!("{A};sha1//AAAA"), 2, "\"sha256//\""),
-            (format!("{A};sha256//AAAA"), 2, "decodes to 3 bytes"),
+            (
+                format!("{A};sha256//AAAA"),
+                2,
+                "has 4 characters; expected 44",
+            ),
             (
                 format!("{A};{B};sha256//ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3-4Jjg="),
                 3,

@@ -26,42 +26,103 @@ pub fn mozilla() -> rustls::RootCertStore {
 /// would use, such as `/etc/ssl/certs`).
 ///
 /// Fails with [`Error::NativeRoots`] naming where it looked and what those variables held, if
-/// any file or directory there cannot be read or parsed, or if no root certificate was found:
-/// never an empty store. Certificates that parse but cannot be trust anchors are skipped with a
-/// warning (that refuses more, never less).
+/// any file or directory there cannot be read or parsed, if a certificate found cannot be a
+/// trust anchor, or if none was found: never an empty store, and never a store silently
+/// missing part of what you pointed it at. With `SSL_CERT_DIR`, every file in those directories
+/// must be PEM (a dangling link or a DER file is named in the error).
 ///
 /// ```no_run
 /// let roots = tlspin::roots::native()?;
 /// # Ok::<(), tlspin::Error>(())
 /// ```
 pub fn native() -> Result<rustls::RootCertStore, Error> {
-    let loaded = rustls_native_certs::load_native_certs();
     let failed = |problem: String| Error::NativeRoots {
         problem,
         searched: searched(),
     };
-    if !loaded.errors.is_empty() {
-        let problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    let mut problems = unusable_files();
+    let loaded = rustls_native_certs::load_native_certs();
+    if problems.is_empty() {
+        // The files were checked one by one above; what is left names no file of its own.
+        problems.extend(loaded.errors.iter().map(ToString::to_string));
+    }
+    if !problems.is_empty() {
         return Err(failed(problems.join("; ")));
     }
     let mut roots = rustls::RootCertStore::empty();
     let (added, ignored) = roots.add_parsable_certificates(loaded.certs);
     if ignored > 0 {
-        log::warn!(
-            "tlspin: {ignored} of the system's {} root certificates cannot be trust anchors and \
-             were skipped ({})",
-            added + ignored,
-            searched()
-        );
+        return Err(failed(format!(
+            "{ignored} of the {} certificates found cannot be a trust anchor (not X.509, or not \
+             DER)",
+            added + ignored
+        )));
     }
     if added == 0 {
-        return Err(failed(if ignored == 0 {
-            "no certificate was found there".into()
-        } else {
-            format!("none of the {ignored} certificates found can be a trust anchor")
-        }));
+        return Err(failed("no certificate was found there".into()));
     }
     Ok(roots)
+}
+
+/// The file `SSL_CERT_FILE` names, if set (even to nothing, as rustls-native-certs reads it).
+#[cfg(feature = "native-roots")]
+fn cert_file() -> Option<std::path::PathBuf> {
+    std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from)
+}
+
+/// The directories `SSL_CERT_DIR` names, empty components left out (as rustls-native-certs
+/// does).
+#[cfg(feature = "native-roots")]
+fn cert_dirs() -> Vec<std::path::PathBuf> {
+    std::env::var_os("SSL_CERT_DIR")
+        .map(|dirs| {
+            std::env::split_paths(&dirs)
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every file that `SSL_CERT_FILE` and `SSL_CERT_DIR` name and that rustls-native-certs would
+/// skip or report without naming it: unreadable files, dangling links, files that are not PEM,
+/// PEM that does not parse. (The platform's own store is left to rustls-native-certs.)
+#[cfg(feature = "native-roots")]
+fn unusable_files() -> Vec<String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let check = |path: &std::path::Path| -> Option<String> {
+        match std::fs::read(path) {
+            Err(e) => Some(format!("{}: {e}", path.display())),
+            Ok(bytes) if !bytes.windows(11).any(|w| w == b"-----BEGIN ") => Some(format!(
+                "{}: not PEM (no \"-----BEGIN\" line)",
+                path.display()
+            )),
+            Ok(bytes) => CertificateDer::pem_slice_iter(&bytes)
+                .find_map(Result::err)
+                .map(|e| format!("{}: {}", path.display(), crate::certs::pem_problem(&e))),
+        }
+    };
+    let mut problems = Vec::new();
+    if let Some(file) = cert_file() {
+        problems.extend(check(&file));
+    }
+    for dir in cert_dirs() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // rustls-native-certs reports an unreadable directory itself, naming it.
+            Err(_) => continue,
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match std::fs::metadata(&path) {
+                Ok(metadata) if metadata.is_file() => problems.extend(check(&path)),
+                Ok(_) => {}
+                Err(e) => problems.push(format!("{}: {e} (a dangling link?)", path.display())),
+            }
+        }
+    }
+    problems
 }
 
 #[cfg(feature = "native-roots")]
@@ -79,10 +140,7 @@ fn searched() -> String {
         variable("SSL_CERT_FILE"),
         variable("SSL_CERT_DIR")
     );
-    let overridden = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()));
-    if overridden {
+    if cert_file().is_some() || !cert_dirs().is_empty() {
         return format!("read only what {variables} name");
     }
     format!(

@@ -93,9 +93,9 @@ fn native_roots_follow_ssl_cert_file_and_never_come_back_empty() {
     )
     .unwrap();
     for (file, needle) in [
-        (&empty, "no certificate was found there"),
-        (&missing, "missing.pem"),
-        (&broken, "PEM"),
+        (&empty, "empty.pem: not PEM"),
+        (&missing, "missing.pem: No such file"),
+        (&broken, "broken.pem: a section's body is not base64"),
     ] {
         std::env::set_var("SSL_CERT_FILE", file);
         let error = tlspin::roots::native().unwrap_err();

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use tlspin::Pin;
@@ -219,12 +220,15 @@ pub fn describe_public_key(bytes: &[u8], source: &str) -> Result<KeyInfo, Failur
     })
 }
 
-/// Whether `bytes` hold a public key rather than certificates: a PEM `PUBLIC KEY` block, or DER
-/// that is a SubjectPublicKeyInfo.
+/// Whether `bytes` are to be read as a key rather than as certificates: PEM with a `... KEY`
+/// block and no `CERTIFICATE` block, or DER that is a SubjectPublicKeyInfo. Keys of the wrong kind (a
+/// private key, PKCS#1) then get the library's reason and the command that converts them.
 pub fn is_public_key(bytes: &[u8]) -> bool {
-    let header = b"-----BEGIN PUBLIC KEY-----";
-    bytes.windows(header.len()).any(|w| w == header)
-        || (!bytes.windows(11).any(|w| w == b"-----BEGIN ") && Pin::from_public_key(bytes).is_ok())
+    let has = |text: &[u8]| bytes.windows(text.len()).any(|w| w == text);
+    if has(b"-----BEGIN ") {
+        return !has(b"-----BEGIN CERTIFICATE-----") && has(b" KEY-----");
+    }
+    Pin::from_public_key(bytes).is_ok()
 }
 
 /// The human-readable block `tlspin pin` prints for certificate `index` of a chain.

@@ -154,7 +154,7 @@ fn input_errors_exit_2_and_say_what_was_expected() {
         (
             &["pin", key_only.to_str().unwrap()],
             None,
-            "expected at least one \"-----BEGIN CERTIFICATE-----\"",
+            "it holds a PRIVATE KEY; expected its public key: `openssl pkey -pubout` writes it",
         ),
         (
             &["pin", garbage.to_str().unwrap()],

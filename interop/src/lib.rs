@@ -7,7 +7,8 @@
 //!
 //! | client | module | how the config gets in |
 //! |---|---|---|
-//! | reqwest 0.12 | [`reqwest_client`] | `ClientBuilder::use_preconfigured_tls` |
+//! | reqwest 0.13 | [`reqwest_client`] | `ClientBuilder::tls_backend_preconfigured` (async and blocking) |
+//! | reqwest 0.12 | [`reqwest012_client`] | `ClientBuilder::use_preconfigured_tls` |
 //! | hyper-rustls 0.27 | [`hyper_client`] | `HttpsConnectorBuilder::with_tls_config` |
 //! | tonic 0.14 | [`tonic_client`] | `Endpoint::tls_config_with_verifier` |
 //! | ureq 3 | [`ureq_client`] | a custom `Connector` in the agent's chain |
@@ -22,6 +23,7 @@
 
 pub mod hyper_client;
 pub mod quinn_client;
+pub mod reqwest012_client;
 pub mod reqwest_client;
 pub mod tokio_client;
 pub mod tonic_client;
@@ -48,24 +50,47 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 /// # }
 /// ```
 pub fn pin_mismatch<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a PinMismatch> {
+    if let Some(mismatch) = find(error, |e| e.downcast_ref::<PinMismatch>()) {
+        return Some(mismatch);
+    }
+    rustls_error(error).and_then(PinMismatch::from_rustls)
+}
+
+/// Finds the [`rustls::Error`] behind a client's error, walking its `source()` chain and looking
+/// inside each `io::Error` (see [`pin_mismatch`]).
+///
+/// ```
+/// # fn report(error: &reqwest::Error) {
+/// if let Some(rustls::Error::AlertReceived(alert)) = tlspin_interop::rustls_error(error) {
+///     eprintln!("the server refused the handshake: {alert:?}");
+/// }
+/// # }
+/// ```
+pub fn rustls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    find(error, |e| e.downcast_ref::<rustls::Error>())
+}
+
+/// The first error in `error`'s chain (including errors wrapped in an `io::Error`) that `pick`
+/// accepts.
+fn find<'a, T: 'a>(
+    error: &'a (dyn StdError + 'static),
+    pick: impl Fn(&'a (dyn StdError + 'static)) -> Option<&'a T> + Copy,
+) -> Option<&'a T> {
     let mut next = Some(error);
     while let Some(error) = next {
-        if let Some(found) = as_pin_mismatch(error) {
+        if let Some(found) = pick(error) {
             return Some(found);
+        }
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            let inner: &(dyn StdError + 'static) = inner;
+            if let Some(found) = find(inner, pick) {
+                return Some(found);
+            }
         }
         next = error.source();
     }
     None
-}
-
-fn as_pin_mismatch<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a PinMismatch> {
-    if let Some(mismatch) = error.downcast_ref::<PinMismatch>() {
-        return Some(mismatch);
-    }
-    if let Some(rustls) = error.downcast_ref::<rustls::Error>() {
-        return PinMismatch::from_rustls(rustls);
-    }
-    let io = error.downcast_ref::<std::io::Error>()?;
-    let inner: &(dyn StdError + 'static) = io.get_ref()?;
-    pin_mismatch(inner)
 }

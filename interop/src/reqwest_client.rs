@@ -1,4 +1,4 @@
-//! reqwest 0.12 with a tlspin-verified config.
+//! reqwest 0.13 with a tlspin-verified config, async and blocking.
 //!
 //! ```no_run
 //! # async fn run(pin: tlspin::Pin) -> Result<(), tlspin_interop::BoxError> {
@@ -11,20 +11,20 @@
 //! ```
 //!
 //! Pitfalls:
-//! - `use_preconfigured_tls` takes `impl Any` and recognises only the `rustls::ClientConfig` of
-//!   the rustls *reqwest* links. A config from another rustls version is not a compile error:
-//!   `build()` fails with "Unknown TLS backend passed to `use_preconfigured_tls`". Check with
-//!   `cargo tree -d -i rustls` that there is one rustls.
-//! - reqwest does not touch a preconfigured config, so ALPN is yours: offer only protocols this
-//!   reqwest build speaks. Built without its `http2` feature (as here), a server that selects
-//!   `h2` would get HTTP/1.1 bytes from reqwest: offer `http/1.1`.
-//! - The TLS feature must be one of the `rustls-tls*` ones; `rustls-tls-manual-roots-no-provider`
-//!   pulls neither webpki-roots nor a second crypto provider.
-//! - reqwest sends requests through `HTTPS_PROXY`/`ALL_PROXY` when set. Pins still hold through a
-//!   CONNECT proxy, but a device on the local network is rarely reachable through one (and
-//!   these tests must stay on loopback), so the example turns proxies off with `no_proxy()`.
-//! - Never reach for `danger_accept_invalid_certs(true)`: its verifier advertises a hand-written
-//!   list of 13 schemes and checks no handshake signature (see the README's comparison table).
+//! - `tls_backend_preconfigured` (0.13's name for `use_preconfigured_tls`, which is deprecated)
+//!   takes `impl Any` and recognises only an owned `rustls::ClientConfig` of the rustls *reqwest*
+//!   links. An `Arc<ClientConfig>`, or a config from another rustls version, is not a compile
+//!   error: `build()` fails with "Unknown TLS backend passed to `use_preconfigured_tls`".
+//! - reqwest uses a preconfigured config as it is, so ALPN is yours: offer only protocols this
+//!   reqwest build speaks (`h2` needs its `http2` feature). These examples offer `http/1.1`.
+//! - reqwest 0.13's default TLS verifies with rustls-platform-verifier (the OS trust store); a
+//!   preconfigured config replaces that verifier entirely with tlspin's.
+//! - `tls_danger_accept_invalid_certs(true)` still installs a verifier with a hand-written list of
+//!   13 schemes that checks no handshake signature: against a TLS 1.2 server with an Ed448
+//!   certificate it fails with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`, where tlspin's
+//!   `AcceptAnyServerCert` gets the server's clean `handshake_failure` alert (tested).
+//! - reqwest sends requests through `HTTPS_PROXY`/`ALL_PROXY` when set; a device on the local
+//!   network is rarely reachable through one, so the examples turn proxies off.
 
 use std::time::Duration;
 
@@ -35,7 +35,18 @@ use rustls::ClientConfig;
 pub fn client(mut config: ClientConfig) -> reqwest::Result<reqwest::Client> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     reqwest::Client::builder()
-        .use_preconfigured_tls(config)
+        .tls_backend_preconfigured(config)
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+}
+
+/// The same, for reqwest's blocking client (which runs its own runtime: call it outside async
+/// code).
+pub fn blocking_client(mut config: ClientConfig) -> reqwest::Result<reqwest::blocking::Client> {
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(config)
         .no_proxy()
         .timeout(Duration::from_secs(10))
         .build()

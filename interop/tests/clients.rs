@@ -16,10 +16,11 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::crypto::CryptoProvider;
 use rustls::ServerConfig;
+use tlspin::ServerConfigBuilderExt;
 use tlspin::{Pin, PinMismatch};
 use tlspin_interop::{
-    hyper_client, pin_mismatch, quinn_client, reqwest_client, tokio_client, tonic_client,
-    ureq_client,
+    hyper_client, pin_mismatch, quinn_client, reqwest012_client, reqwest_client, tokio_client,
+    tonic_client, ureq_client,
 };
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -30,13 +31,20 @@ fn hello(version: hyper::Version) -> String {
     format!("hello from tlspin-interop over {version:?}")
 }
 
-/// A rustls server config for `cert` offering `alpn`, on aws-lc-rs.
-fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> ServerConfig {
+/// A rustls server config for `cert` offering `alpn`, on aws-lc-rs; with `client_pins`, it
+/// requires a client certificate with one of those keys.
+fn server_config(cert: &TestCert, alpn: &[&[u8]], client_pins: Option<&[Pin]>) -> ServerConfig {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
+        .expect("versions");
+    let builder = match client_pins {
+        Some(pins) => builder
+            .with_client_pins(pins.iter().copied())
+            .expect("pinned client verifier"),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder
         .with_single_cert(vec![cert.der.clone()], cert.key())
         .expect("server certificate");
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
@@ -48,19 +56,31 @@ fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> ServerConfig {
 struct HelloServer {
     addr: SocketAddr,
     pin: Pin,
+    /// The server's self-signed certificate.
+    cert: rustls::pki_types::CertificateDer<'static>,
     tls: bool,
     task: JoinHandle<()>,
 }
 
 impl HelloServer {
     async fn start() -> Self {
-        Self::start_with(true).await
+        Self::start_with(true, None).await
     }
 
-    async fn start_with(tls: bool) -> Self {
+    /// A server that requires a client certificate whose key is one of `client_pins`.
+    async fn start_mtls(client_pins: &[Pin]) -> Self {
+        Self::start_with(true, Some(client_pins)).await
+    }
+
+    async fn start_with(tls: bool, client_pins: Option<&[Pin]>) -> Self {
         let cert = TestCert::self_signed();
-        let acceptor =
-            tls.then(|| TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2", b"http/1.1"]))));
+        let acceptor = tls.then(|| {
+            TlsAcceptor::from(Arc::new(server_config(
+                &cert,
+                &[b"h2", b"http/1.1"],
+                client_pins,
+            )))
+        });
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .expect("bind loopback");
@@ -87,6 +107,7 @@ impl HelloServer {
         Self {
             addr,
             pin: cert.pin,
+            cert: cert.der.clone(),
             tls,
             task,
         }
@@ -150,20 +171,130 @@ async fn reqwest_pinned_request_and_wrong_pin() {
     }
 }
 
-/// The easy mistake: `use_preconfigured_tls` takes `impl Any`, so an `Arc<ClientConfig>` (or a
-/// config from another rustls version) compiles and is refused only when the client is built.
+/// reqwest 0.13's blocking client, which runs its own runtime (so it runs on a blocking thread
+/// here, while this test's runtime serves).
+#[tokio::test]
+async fn reqwest_blocking_pinned_request_and_wrong_pin() {
+    let server = HelloServer::start().await;
+    let (url, pin) = (server.url(), server.pin);
+    let outcome = tokio::task::spawn_blocking(move || {
+        providers().map(|(name, provider)| {
+            let client = reqwest_client::blocking_client(pinned(&provider, pin)).unwrap();
+            let body = client.get(&url).send().and_then(|r| r.text());
+            let client = reqwest_client::blocking_client(pinned(&provider, wrong_pin())).unwrap();
+            let error = client.get(&url).send().unwrap_err();
+            (name, body, pin_mismatch(&error).map(|m| m.leaf_pin()))
+        })
+    });
+    for (name, body, mismatch) in within("reqwest blocking", outcome).await.unwrap() {
+        assert_eq!(body.unwrap(), hello(hyper::Version::HTTP_11), "{name}");
+        assert_eq!(mismatch, Some(Some(server.pin)), "{name}");
+    }
+}
+
+/// The other tlspin verifiers through reqwest 0.13: WebPKI + pins (the server's self-signed
+/// certificate as the root, its key pinned), accept-any, and a client certificate (mTLS) that
+/// the server pins.
+#[tokio::test]
+async fn reqwest_webpki_pins_accept_any_and_client_certificates() {
+    let client_cert = TestCert::self_signed();
+    let server = HelloServer::start_mtls(&[client_cert.pin]).await;
+    for (name, provider) in providers() {
+        let builder = || {
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .dangerous()
+        };
+        let with_identity = |builder: rustls::ConfigBuilder<
+            rustls::ClientConfig,
+            rustls::client::WantsClientCert,
+        >| {
+            builder
+                .with_client_auth_cert(vec![client_cert.der.clone()], client_cert.key())
+                .unwrap()
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(server.cert.clone()).unwrap();
+        let webpki_pins = tlspin::PinnedWebPkiVerifier::builder(roots, provider.clone())
+            .pin(server.pin)
+            .build()
+            .unwrap();
+        let accept_any = tlspin::danger::AcceptAnyServerCert::new(provider.clone()).unwrap();
+        for (verifier_name, verifier) in [
+            (
+                "WebPKI + pins",
+                webpki_pins as Arc<dyn rustls::client::danger::ServerCertVerifier>,
+            ),
+            ("accept-any", accept_any),
+        ] {
+            let config = with_identity(builder().with_custom_certificate_verifier(verifier));
+            let client = reqwest_client::client(config).unwrap();
+            let response = within("reqwest GET", client.get(server.url()).send())
+                .await
+                .unwrap();
+            let body = within("reqwest body", response.text()).await.unwrap();
+            assert_eq!(
+                body,
+                hello(hyper::Version::HTTP_11),
+                "{name} {verifier_name}"
+            );
+        }
+        // Without the client certificate the server refuses the connection (in TLS 1.3 after
+        // the client's side of the handshake is done, so on the request).
+        let client = reqwest_client::client(pinned(&provider, server.pin)).unwrap();
+        let error = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            tlspin_interop::rustls_error(&error),
+            Some(&rustls::Error::AlertReceived(
+                rustls::AlertDescription::CertificateRequired
+            )),
+            "{name}: {error:?}"
+        );
+    }
+}
+
+/// reqwest 0.12 (renamed `reqwest012` here), still widely used: the same example.
+#[tokio::test]
+async fn reqwest_0_12_pinned_request_and_wrong_pin() {
+    let server = HelloServer::start().await;
+    for (name, provider) in providers() {
+        let client = reqwest012_client::client(pinned(&provider, server.pin)).unwrap();
+        let response = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap();
+        assert_eq!(response.version(), reqwest012::Version::HTTP_11, "{name}");
+        let body = within("reqwest body", response.text()).await.unwrap();
+        assert_eq!(body, hello(hyper::Version::HTTP_11), "{name}");
+
+        let client = reqwest012_client::client(pinned(&provider, wrong_pin())).unwrap();
+        let error = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap_err();
+        assert!(error.is_connect(), "{name}: {error:?}");
+        assert_wrong_pin(pin_mismatch(&error), server.pin, name);
+    }
+}
+
+/// The easy mistake: `tls_backend_preconfigured` (and 0.12's `use_preconfigured_tls`) take
+/// `impl Any`, so an `Arc<ClientConfig>` (or a config from another rustls version) compiles and
+/// is refused only when the client is built.
 #[test]
 fn reqwest_refuses_a_config_it_does_not_recognise() {
     let (_, provider) = &providers()[0];
-    let config = Arc::new(pinned(provider, wrong_pin()));
+    let expected = "Unknown TLS backend passed to `use_preconfigured_tls`";
     let error = reqwest::Client::builder()
-        .use_preconfigured_tls(config)
+        .tls_backend_preconfigured(Arc::new(pinned(provider, wrong_pin())))
         .build()
         .unwrap_err();
-    assert!(
-        format!("{error:?}").contains("Unknown TLS backend passed to `use_preconfigured_tls`"),
-        "{error:?}"
-    );
+    assert!(format!("{error:?}").contains(expected), "{error:?}");
+    let error = reqwest012::Client::builder()
+        .use_preconfigured_tls(Arc::new(pinned(provider, wrong_pin())))
+        .build()
+        .unwrap_err();
+    assert!(format!("{error:?}").contains(expected), "{error:?}");
 }
 
 #[tokio::test]
@@ -280,7 +411,7 @@ async fn ureq_pinned_request_and_wrong_pin() {
 /// The connector only wraps `https://` connections: a plain `http://` URL goes through as is.
 #[tokio::test]
 async fn ureq_connector_leaves_plain_http_alone() {
-    let server = HelloServer::start_with(false).await;
+    let server = HelloServer::start_with(false, None).await;
     let (_, provider) = &providers()[0];
     let url = server.url();
     let config = pinned(provider, wrong_pin());
@@ -319,7 +450,7 @@ impl GrpcServer {
         reporter
             .set_service_status(GRPC_SERVICE, tonic_health::ServingStatus::Serving)
             .await;
-        let acceptor = TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2"])));
+        let acceptor = TlsAcceptor::from(Arc::new(server_config(&cert, &[b"h2"], None)));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .expect("bind loopback");

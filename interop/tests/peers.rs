@@ -664,3 +664,51 @@ const SERVER_MATRIX: &str = r#"
 | gnutls-cli | Ed448 | default | 1.2 | alert `HandshakeFailure` received; wrong pin: alert `HandshakeFailure` received | alert `HandshakeFailure` received; wrong pin: alert `HandshakeFailure` received |
 | gnutls-cli | Ed448 | default | 1.3 | NoCertificatesPresented; wrong pin: NoCertificatesPresented | NoCertificatesPresented; wrong pin: NoCertificatesPresented |
 "#;
+
+/// The seed bug in today's reqwest: reqwest 0.13's own `tls_danger_accept_invalid_certs(true)`
+/// verifier advertises a hand-written scheme list including Ed448, which aws-lc-rs cannot
+/// verify, so against `openssl s_server -tls1_2` with an Ed448 certificate the handshake dies
+/// with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`. tlspin's `AcceptAnyServerCert`, given to
+/// the same reqwest with `tls_backend_preconfigured`, advertises only what the provider
+/// verifies and gets the server's clean `handshake_failure` alert. The day reqwest changes, this
+/// test says so.
+#[test]
+fn reqwest_0_13_accept_invalid_certs_against_an_ed448_tls12_server() {
+    let pki = Pki::new();
+    let server = PeerServer::start(Peer::OpenSsl, pki.leaf(Key::Ed448), Sigalgs::DEFAULT);
+    let url = format!("https://127.0.0.1:{}/", server.port);
+
+    let reqwests_own = reqwest::blocking::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .tls_version_max(reqwest::tls::Version::TLS_1_2)
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let error = reqwests_own.get(&url).send().unwrap_err();
+    assert_eq!(
+        tlspin_interop::rustls_error(&error),
+        Some(&rustls::Error::PeerMisbehaved(
+            rustls::PeerMisbehaved::SignedKxWithWrongAlgorithm
+        )),
+        "{error:?}"
+    );
+
+    for (name, provider) in providers() {
+        let config = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(AcceptAnyServerCert::new(provider).unwrap())
+            .with_no_client_auth();
+        let client = tlspin_interop::reqwest_client::blocking_client(config).unwrap();
+        let error = client.get(&url).send().unwrap_err();
+        assert_eq!(
+            tlspin_interop::rustls_error(&error),
+            Some(&rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure
+            )),
+            "{name}: {error:?}"
+        );
+    }
+}

@@ -612,3 +612,18 @@ fn transfer(from: &mut Connection, to: &mut Connection, to_failed: bool) -> usiz
     }
     buf.len()
 }
+
+/// `der` as a PEM block labelled `label` (64-character lines).
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}

@@ -13,6 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub use library::openssl::{openssl, req_x509, SServer};
+pub use library::pem;
 
 /// What a `tlspin` run printed and returned.
 #[derive(Debug)]
