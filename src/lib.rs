@@ -9,6 +9,7 @@
 //! | the same, in rustls' config builder with options (backup pins, name check) | [`ClientConfigBuilderExt::with_pinned_server`] | [`ClientConfigBuilderExt`] |
 //! | your server must accept only clients whose keys you pinned (mTLS) | [`PinnedClientVerifier`] | [`ServerConfigBuilderExt`] |
 //! | a public server: normal WebPKI validation, plus a pin on your CA or key (OkHttp) | [`PinnedWebPkiVerifier`] | [`PinnedWebPkiVerifier`] |
+//! | the operating system's trust (rustls-platform-verifier, reqwest 0.13's default) plus your pins (feature `platform`) | `platform::PlatformPinnedVerifier` | `platform::PlatformPinnedVerifier` |
 //! | many hosts, each with its own pins, expiry and report-only roll-out (Android `<pin-set>`) | [`host_pins::HostPinnedVerifier`] | [`host_pins`] |
 //! | the same, from a TOML file (feature `config`) | [`host_pins::PinConfig`] | [`host_pins::PinConfig`] |
 //! | you have the server's certificate file (`CA:FALSE`) and want it to be exactly that certificate | [`SelfSignedVerifier`] | [`SelfSignedVerifier`] |
@@ -70,7 +71,8 @@
 //! `aws-lc-rs` (default) and `ring` enable the rustls providers of the same name; tlspin computes
 //! pin digests with whichever is enabled. `config` adds [`host_pins::PinConfig`] (TOML);
 //! `webpki-roots` and `native-roots` add `roots`, Mozilla's and the operating system's root
-//! certificates, with one-call builders such as `PinnedWebPkiVerifier::builder_with_native_roots`.
+//! certificates, with one-call builders such as `PinnedWebPkiVerifier::builder_with_native_roots`;
+//! `platform` adds `platform::PlatformPinnedVerifier`, the OS trust decision plus pins.
 //! Verifiers never use a process-default provider: the one you pass is the one used.
 
 #![forbid(unsafe_code)]
@@ -98,6 +100,8 @@ mod pin;
 mod pin_set;
 mod pin_sources;
 mod pinned;
+#[cfg(feature = "platform")]
+pub mod platform;
 pub mod policy;
 pub mod raw_keys;
 #[cfg(any(feature = "webpki-roots", feature = "native-roots"))]

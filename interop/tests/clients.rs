@@ -56,8 +56,9 @@ fn server_config(cert: &TestCert, alpn: &[&[u8]], client_pins: Option<&[Pin]>) -
 struct HelloServer {
     addr: SocketAddr,
     pin: Pin,
-    /// The server's self-signed certificate.
+    /// The server's self-signed certificate, DER and PEM.
     cert: rustls::pki_types::CertificateDer<'static>,
+    cert_pem: String,
     tls: bool,
     task: JoinHandle<()>,
 }
@@ -108,6 +109,7 @@ impl HelloServer {
             addr,
             pin: cert.pin,
             cert: cert.der.clone(),
+            cert_pem: cert.pem.clone(),
             tls,
             task,
         }
@@ -671,4 +673,42 @@ fn quinn_refuses_a_provider_without_aes_128_gcm() {
             "{name}: {error:?}"
         );
     }
+}
+
+/// reqwest 0.13 with the operating system's trust plus pins (`tlspin::platform`): the real
+/// rustls-platform-verifier path, trusting what `SSL_CERT_FILE` names (here the test server's
+/// self-signed certificate), and the pin must match too. No other test in this binary reads
+/// `SSL_CERT_FILE`.
+#[tokio::test]
+async fn reqwest_with_os_trust_and_pins() {
+    let server = HelloServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("roots.pem");
+    std::fs::write(&bundle, &server.cert_pem).unwrap();
+    std::env::set_var("SSL_CERT_FILE", &bundle);
+    for (name, provider) in providers() {
+        let config = |pin: Pin| {
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .dangerous()
+                .with_custom_certificate_verifier(
+                    tlspin::platform::PlatformPinnedVerifier::new(provider.clone(), [pin]).unwrap(),
+                )
+                .with_no_client_auth()
+        };
+        let client = reqwest_client::client(config(server.pin)).unwrap();
+        let response = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap();
+        let body = within("reqwest body", response.text()).await.unwrap();
+        assert_eq!(body, hello(hyper::Version::HTTP_11), "{name}");
+
+        let client = reqwest_client::client(config(wrong_pin())).unwrap();
+        let error = within("reqwest GET", client.get(server.url()).send())
+            .await
+            .unwrap_err();
+        assert!(pin_mismatch(&error).is_some(), "{name}: {error:?}");
+    }
+    std::env::remove_var("SSL_CERT_FILE");
 }

@@ -35,6 +35,7 @@ pub fn providers() -> [(&'static str, Arc<CryptoProvider>); 2] {
 #[derive(Debug, Clone)]
 pub struct TestCert {
     pub der: CertificateDer<'static>,
+    pub pem: String,
     key_der: Vec<u8>,
     pub pin: Pin,
 }
@@ -48,6 +49,7 @@ impl TestCert {
         Self {
             pin: Pin::from_cert_der(cert.der()).expect("rcgen certificate parses"),
             der: cert.der().clone(),
+            pem: cert.pem(),
             key_der: key.serialize_der(),
         }
     }
