@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration, doc): the tlspin library once per provider feature set
-# (ring alone, aws-lc-rs alone (the default), and both together); then the CLI and the interop
-# member (tlspin inside HTTP/gRPC/QUIC clients, and the OpenSSL/GnuTLS peer matrix), which always
-# use both providers; then a stable replay of the fuzz corpora. Tests that drive a real peer need
-# the `openssl` binary and GnuTLS's `gnutls-serv` and `gnutls-cli`.
+# (ring alone, aws-lc-rs alone (the default), and both together with every optional feature
+# but `fips`); the FIPS tests on aws-lc-rs's FIPS module (feature `fips`: its build needs CMake
+# and Go); then the CLI and the interop member (tlspin inside HTTP/gRPC/QUIC clients, and the
+# OpenSSL/GnuTLS peer matrix), which always use both providers; then a stable replay of the fuzz
+# corpora. Tests that drive a real peer need the `openssl` binary and GnuTLS's `gnutls-serv` and
+# `gnutls-cli`.
 #
 # `scripts/test.sh quick` is the contributors' loop: the library's tests with default features
 # (aws-lc-rs) and the CLI's tests, about 3 minutes on a warm cache. The full run is CI's.
@@ -24,6 +26,18 @@ for tool in openssl gnutls-serv gnutls-cli; do
     exit 1
   fi
 done
+if [ "$mode" = full ]; then
+  for tool in cmake go; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "the FIPS build needs $tool: apt-get install -y cmake golang-go" >&2
+      exit 1
+    fi
+  done
+fi
+
+# Every feature but `fips`, which replaces aws-lc-rs's module for the whole build and has its own
+# run below.
+all_but_fips="--features ring,aws-lc-rs,config,webpki-roots,native-roots,platform"
 
 if [ "$mode" = quick ]; then
   echo "== cargo test -p tlspin (default features: aws-lc-rs)"
@@ -33,11 +47,14 @@ if [ "$mode" = quick ]; then
   exit 0
 fi
 
-for features in "--no-default-features --features ring" "" "--all-features"; do
+for features in "--no-default-features --features ring" "" "$all_but_fips"; do
   echo "== cargo test -p tlspin ${features:-(default features: aws-lc-rs)}"
   # shellcheck disable=SC2086
   cargo test -p tlspin --locked $features
 done
+
+echo "== cargo test -p tlspin --features fips,ring (FIPS module: fips() reports, schemes, handshakes)"
+cargo test -p tlspin --locked --features fips,ring --test fips --test schemes --test pinned
 
 echo "== cargo test -p tlspin-cli"
 cargo test -p tlspin-cli --locked

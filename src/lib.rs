@@ -72,7 +72,9 @@
 //! pin digests with whichever is enabled. `config` adds [`host_pins::PinConfig`] (TOML);
 //! `webpki-roots` and `native-roots` add `roots`, Mozilla's and the operating system's root
 //! certificates, with one-call builders such as `PinnedWebPkiVerifier::builder_with_native_roots`;
-//! `platform` adds `platform::PlatformPinnedVerifier`, the OS trust decision plus pins.
+//! `platform` adds `platform::PlatformPinnedVerifier`, the OS trust decision plus pins; `fips`
+//! builds aws-lc-rs on its FIPS module, and every verifier's `fips()` reports whether its
+//! cryptography runs there (`ClientConfig::fips()` ignores custom verifiers).
 //! Verifiers never use a process-default provider: the one you pass is the one used.
 
 #![forbid(unsafe_code)]

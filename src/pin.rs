@@ -278,6 +278,19 @@ fn sha256(data: &[u8]) -> [u8; Pin::LEN] {
     out
 }
 
+/// Whether [`sha256`] runs in a FIPS-validated module: aws-lc-rs built with its `fips` feature
+/// (tlspin's feature `fips`), which reports itself so at run time.
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) fn digests_in_fips_module() -> bool {
+    aws_lc_rs::try_fips_mode().is_ok()
+}
+
+/// *ring* is not a FIPS-validated module.
+#[cfg(not(feature = "aws-lc-rs"))]
+pub(crate) fn digests_in_fips_module() -> bool {
+    false
+}
+
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
 compile_error!("tlspin needs one of its features `aws-lc-rs` or `ring` (it hashes pins with it)");
 

@@ -97,6 +97,17 @@ impl PlatformPins {
 }
 
 impl ServerCertPolicy for PlatformPins {
+    /// On Linux and the other Unix systems rustls-platform-verifier validates with webpki and the
+    /// provider it was given; on macOS, iOS, Windows and Android the operating system's own
+    /// cryptography validates the path, which is not the provider's FIPS module.
+    fn fips(&self) -> bool {
+        cfg!(all(
+            unix,
+            not(target_vendor = "apple"),
+            not(target_os = "android")
+        ))
+    }
+
     fn check_server_cert(
         &self,
         chain: PeerChain<'_>,

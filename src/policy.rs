@@ -63,6 +63,13 @@ pub trait ServerCertPolicy: Debug + Send + Sync {
     fn requires_raw_public_keys(&self) -> bool {
         false
     }
+
+    /// Whether the cryptography this policy does itself, if any, runs in a FIPS-validated module
+    /// (see [`ServerVerifier::fips`]). The default, `true`, is right for a policy that verifies
+    /// signatures only through the provider it was given, or not at all.
+    fn fips(&self) -> bool {
+        true
+    }
 }
 
 /// Decides whether a client's certificate chain is acceptable (mTLS).
@@ -77,6 +84,12 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
     /// [`ServerCertPolicy::requires_raw_public_keys`].
     fn requires_raw_public_keys(&self) -> bool {
         false
+    }
+
+    /// Whether the cryptography this policy does itself runs in a FIPS-validated module; see
+    /// [`ServerCertPolicy::fips`].
+    fn fips(&self) -> bool {
+        true
     }
 }
 

@@ -25,6 +25,12 @@ impl Signatures {
     /// Takes `provider`'s table, refusing one that would break handshakes: an empty scheme list
     /// is a protocol error, and rustls 0.23 indexes the first algorithm of a TLS 1.3 scheme, so a
     /// scheme mapped to no algorithm would panic mid-handshake.
+    /// Whether every signature algorithm of the table is FIPS-approved and runs in a
+    /// FIPS-validated module, as the provider reports it.
+    pub(crate) fn fips(&self) -> bool {
+        self.algorithms.fips()
+    }
+
     pub(crate) fn new(provider: &CryptoProvider) -> Result<Self, Error> {
         let algorithms = provider.signature_verification_algorithms;
         if algorithms.mapping.is_empty() {

@@ -50,6 +50,18 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
         &self.policy
     }
 
+    /// Whether this verifier's cryptography runs in a FIPS-validated module: every signature
+    /// algorithm of its provider is FIPS (the provider's own report, as
+    /// `CryptoProvider::fips()` gives it; `rustls::crypto::default_fips_provider()` with the
+    /// `fips` feature), and tlspin computes pin digests in the FIPS module (aws-lc-rs built with
+    /// its `fips` feature), and the policy does no cryptography of its own outside it
+    /// ([`ServerCertPolicy::fips`]). Always `false` with *ring*.
+    ///
+    /// rustls' `ClientConfig::fips()` does not look at custom verifiers: check this too.
+    pub fn fips(&self) -> bool {
+        self.signatures.fips() && crate::pin::digests_in_fips_module() && self.policy.fips()
+    }
+
     /// Runs the policy's deferred effects if the signature verified, drops them if not.
     fn signature_checked(
         &self,
@@ -143,6 +155,18 @@ impl<P: ClientCertPolicy> ClientVerifier<P> {
     /// The certificate policy.
     pub fn policy(&self) -> &P {
         &self.policy
+    }
+
+    /// Whether this verifier's cryptography runs in a FIPS-validated module: every signature
+    /// algorithm of its provider is FIPS (the provider's own report, as
+    /// `CryptoProvider::fips()` gives it; `rustls::crypto::default_fips_provider()` with the
+    /// `fips` feature), and tlspin computes pin digests in the FIPS module (aws-lc-rs built with
+    /// its `fips` feature), and the policy does no cryptography of its own outside it
+    /// ([`ServerCertPolicy::fips`]). Always `false` with *ring*.
+    ///
+    /// rustls' `ClientConfig::fips()` does not look at custom verifiers: check this too.
+    pub fn fips(&self) -> bool {
+        self.signatures.fips() && crate::pin::digests_in_fips_module() && self.policy.fips()
     }
 }
 

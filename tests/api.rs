@@ -109,3 +109,22 @@ fn long_pin_input_is_truncated_in_the_message() {
         "{message}"
     );
 }
+
+/// Without the `fips` feature nothing runs in a FIPS module, and no verifier claims it does.
+#[cfg(not(feature = "fips"))]
+#[test]
+fn without_the_fips_feature_no_verifier_claims_fips() {
+    for (name, provider) in providers() {
+        let pin = tlspin::Pin::from_sha256([1; 32]);
+        let verifier = tlspin::PinnedServerVerifier::builder(provider.clone())
+            .pin(pin)
+            .build()
+            .unwrap();
+        assert!(!verifier.fips(), "{name}");
+        let client = tlspin::PinnedClientVerifier::builder(provider)
+            .pin(pin)
+            .build()
+            .unwrap();
+        assert!(!client.fips(), "{name}");
+    }
+}
