@@ -54,7 +54,7 @@ for features in "--no-default-features --features ring" "" "$all_but_fips"; do
 done
 
 echo "== cargo test -p tlspin --features fips,ring (FIPS module: fips() reports, schemes, handshakes)"
-cargo test -p tlspin --locked --features fips,ring --test fips --test schemes --test pinned
+cargo test -p tlspin --locked --features fips,ring --test fips --test schemes --test pinned --test adversarial_round4
 
 echo "== cargo test -p tlspin-cli"
 cargo test -p tlspin-cli --locked

@@ -7,7 +7,7 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{ServerName, UnixTime};
 
-use crate::error::{Error, PinMismatch};
+use crate::error::{Error, Peer, PinMismatch};
 use crate::pin::Pin;
 use crate::pin_set::sorted_pins;
 use crate::policy::{PeerChain, ServerCertPolicy};
@@ -59,15 +59,28 @@ impl PlatformPinnedVerifier {
     /// Builds the verifier: `provider` for every signature (also inside the platform verifier),
     /// `pins` for the leaf or a CA on the validated path.
     ///
-    /// Fails with [`Error::NoPins`], with [`Error::NativeRoots`] if the operating system's roots
-    /// cannot be loaded, with [`Error::Rustls`] if rustls-platform-verifier cannot be set up, or
-    /// with [`Error::UnusableProvider`].
+    /// The native roots for CA pins are loaded as rustls-platform-verifier loads its own:
+    /// unreadable files are logged and skipped, since the platform decides trust and a missing
+    /// root can only make a CA pin fail, never pass. Where none can be loaded (Android, some
+    /// sandboxes), only leaf pins can match, and that is logged.
+    ///
+    /// Fails with [`Error::NoPins`], with [`Error::Rustls`] if rustls-platform-verifier cannot be
+    /// set up (on Linux: no system roots at all), or with [`Error::UnusableProvider`].
     pub fn new(
         provider: Arc<CryptoProvider>,
         pins: impl IntoIterator<Item = Pin>,
     ) -> Result<Arc<Self>, Error> {
         let pins = sorted_pins(pins).ok_or(Error::NoPins)?;
-        let webpki = WebPki::new(Arc::new(crate::roots::native()?), &provider)?;
+        let roots = crate::roots::native_as_the_platform_loads_them();
+        let webpki = if roots.is_empty() {
+            log::warn!(
+                "tlspin: no native root certificates could be loaded, so only leaf pins can \
+                 match in PlatformPinnedVerifier"
+            );
+            None
+        } else {
+            Some(WebPki::new(Arc::new(roots), &provider)?)
+        };
         let platform =
             rustls_platform_verifier::Verifier::new(provider.clone()).map_err(Error::Rustls)?;
         let policy = PlatformPins {
@@ -85,8 +98,9 @@ pub struct PlatformPins {
     platform: rustls_platform_verifier::Verifier,
     /// Sorted, for the binary search.
     pins: Vec<Pin>,
-    /// The native roots, to find the validated path the pins must be on.
-    webpki: WebPki,
+    /// The native roots, to find the validated path CA pins must be on; `None` where none could
+    /// be loaded, and then only leaf pins match.
+    webpki: Option<WebPki>,
 }
 
 impl PlatformPins {
@@ -128,7 +142,10 @@ impl ServerCertPolicy for PlatformPins {
         if leaf_pinned {
             return Ok(());
         }
-        match self.webpki.validate_pinned(chain, now, &self.pins) {
+        let Some(webpki) = &self.webpki else {
+            return Err(PinMismatch::leaf(Peer::Server, self.pins.clone(), chain).into());
+        };
+        match webpki.validate_pinned(chain, now, &self.pins) {
             Ok(()) => Ok(()),
             Err(Rejection::Invalid(error)) => Err(error),
             Err(Rejection::Unpinned { path }) => {

@@ -64,6 +64,24 @@ pub fn native() -> Result<rustls::RootCertStore, Error> {
     Ok(roots)
 }
 
+/// The operating system's roots loaded as rustls-platform-verifier loads them: files that cannot
+/// be read or parsed are logged and skipped, and the store may be empty (on platforms where
+/// rustls-native-certs finds nothing). For the platform verifier's CA pins only, where missing
+/// roots can make a pin fail but never make one pass.
+#[cfg(feature = "platform")]
+pub(crate) fn native_as_the_platform_loads_them() -> rustls::RootCertStore {
+    let loaded = rustls_native_certs::load_native_certs();
+    for error in &loaded.errors {
+        log::warn!("tlspin: a native root certificate could not be loaded: {error}");
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    let (_, ignored) = roots.add_parsable_certificates(loaded.certs);
+    if ignored > 0 {
+        log::warn!("tlspin: {ignored} native root certificates cannot be trust anchors");
+    }
+    roots
+}
+
 /// The file `SSL_CERT_FILE` names, if set (even to nothing, as rustls-native-certs reads it).
 #[cfg(feature = "native-roots")]
 fn cert_file() -> Option<std::path::PathBuf> {

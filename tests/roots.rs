@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use rustls::CertificateError;
 
 #[cfg(feature = "webpki-roots")]
 #[test]
@@ -27,7 +26,7 @@ fn mozilla_roots_refuse_a_private_ca() {
         );
         assert_eq!(
             outcome.client_error(),
-            &rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+            &rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
             "{name}"
         );
     }

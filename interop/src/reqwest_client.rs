@@ -19,10 +19,15 @@
 //!   reqwest build speaks (`h2` needs its `http2` feature). These examples offer `http/1.1`.
 //! - reqwest 0.13's default TLS verifies with rustls-platform-verifier (the OS trust store); a
 //!   preconfigured config replaces that verifier entirely with tlspin's.
+//! - With a preconfigured config, reqwest's own TLS settings (`tls_sni`, `tls_version_min`/`max`,
+//!   `tls_danger_accept_invalid_certs`, added roots, `identity`) are silently ignored: set them
+//!   on the `rustls::ClientConfig` instead.
 //! - `tls_danger_accept_invalid_certs(true)` still installs a verifier with a hand-written list of
-//!   13 schemes that checks no handshake signature: against a TLS 1.2 server with an Ed448
-//!   certificate it fails with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`, where tlspin's
-//!   `AcceptAnyServerCert` gets the server's clean `handshake_failure` alert (tested).
+//!   13 schemes that checks no handshake signature. It advertises Ed448, so a TLS 1.2 server with
+//!   an Ed448 certificate signs with it, and rustls refuses that signature (no TLS 1.2 cipher
+//!   suite allows Ed448) with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`; tlspin's
+//!   `AcceptAnyServerCert` advertises only what the provider verifies and gets the server's clean
+//!   `handshake_failure` alert (tested).
 //! - reqwest sends requests through `HTTPS_PROXY`/`ALL_PROXY` when set; a device on the local
 //!   network is rarely reachable through one, so the examples turn proxies off.
 

@@ -666,9 +666,9 @@ const SERVER_MATRIX: &str = r#"
 "#;
 
 /// The seed bug in today's reqwest: reqwest 0.13's own `tls_danger_accept_invalid_certs(true)`
-/// verifier advertises a hand-written scheme list including Ed448, which aws-lc-rs cannot
-/// verify, so against `openssl s_server -tls1_2` with an Ed448 certificate the handshake dies
-/// with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`. tlspin's `AcceptAnyServerCert`, given to
+/// verifier advertises a hand-written scheme list including Ed448, which neither the provider
+/// nor any TLS 1.2 cipher suite can use, so `openssl s_server -tls1_2` with an Ed448 certificate
+/// signs with it and rustls ends the handshake with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`. tlspin's `AcceptAnyServerCert`, given to
 /// the same reqwest with `tls_backend_preconfigured`, advertises only what the provider
 /// verifies and gets the server's clean `handshake_failure` alert. The day reqwest changes, this
 /// test says so.

@@ -313,6 +313,13 @@ impl HostPins {
 }
 
 impl ServerCertPolicy for HostPins {
+    /// Hosts without an active set go to the fallback: the verifier is FIPS only if it is.
+    fn fips(&self) -> bool {
+        self.fallback
+            .as_ref()
+            .is_none_or(|fallback| fallback.fips())
+    }
+
     fn check_server_cert(
         &self,
         chain: PeerChain<'_>,
