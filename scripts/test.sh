@@ -8,7 +8,7 @@
 # `gnutls-cli`.
 #
 # `scripts/test.sh quick` is the contributors' loop: the library's tests with default features
-# (aws-lc-rs) and the CLI's tests, about 3 minutes on a warm cache. The full run is CI's.
+# (aws-lc-rs) and the CLI's tests, under a minute on a warm cache. The full run is CI's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-full}"
