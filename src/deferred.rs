@@ -40,14 +40,15 @@ struct Waiting {
     effects: Vec<Effect>,
 }
 
-/// Effects still here when their entry goes away never saw the signature check they waited for:
-/// say so, naming them. (Effects that ran, or whose signature failed, were taken out before.)
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        if self.effects.is_empty() {
-            return;
+/// Says which effects of `dropped` never saw the signature check they waited for. Called where
+/// entries are dropped for that reason, never from a destructor: a thread's locals are dropped
+/// as it exits, when a logger's own thread-locals may already be gone.
+fn warn_unrun(dropped: impl IntoIterator<Item = Waiting>) {
+    for waiting in dropped {
+        if waiting.effects.is_empty() {
+            continue;
         }
-        let what: Vec<&str> = self.effects.iter().map(|e| e.what.as_str()).collect();
+        let what: Vec<&str> = waiting.effects.iter().map(|e| e.what.as_str()).collect();
         log::warn!(
             "tlspin: dropped without running: {}. The certificate was accepted, but the \
              verifier that accepted it never checked the handshake signature made with it: \
@@ -100,8 +101,8 @@ pub(crate) fn begin(verifier: u64) {
         *waiting = keep;
         stale
     });
-    // Dropped outside the borrow: the warning may log, and a logger may verify certificates.
-    drop(stale);
+    // Outside the borrow: a logger may itself verify certificates.
+    warn_unrun(stale);
 }
 
 /// Runs `effect` after the handshake signature of the connection whose certificates are being
@@ -136,7 +137,7 @@ pub(crate) fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
         });
         evicted
     });
-    drop(evicted);
+    warn_unrun(evicted);
 }
 
 /// `verifier` verified a handshake signature made with `end_entity`'s key: runs the effects
@@ -149,26 +150,16 @@ pub(crate) fn signature_verified(verifier: u64, end_entity: &[u8]) -> Result<(),
             .position(|w| w.verifier == verifier && w.end_entity == end_entity)?;
         Some(waiting.remove(at))
     });
-    let Some(mut found) = found else {
-        return Ok(());
-    };
-    core::mem::take(&mut found.effects)
-        .into_iter()
-        .try_for_each(|effect| (effect.run)())
+    found.map_or(Ok(()), |found| {
+        found
+            .effects
+            .into_iter()
+            .try_for_each(|effect| (effect.run)())
+    })
 }
 
 /// `verifier`'s signature check failed: nothing that waited for it may happen.
 pub(crate) fn signature_failed(verifier: u64) {
-    let failed: Vec<Waiting> = WAITING.with(|waiting| {
-        let mut waiting = waiting.borrow_mut();
-        let (failed, keep) = core::mem::take(&mut *waiting)
-            .into_iter()
-            .partition(|w| w.verifier == verifier);
-        *waiting = keep;
-        failed
-    });
-    for mut waiting in failed {
-        // Expected: the handshake fails, so nothing is owed and nothing is said.
-        waiting.effects.clear();
-    }
+    // Expected: the handshake fails, so nothing is owed and nothing is said.
+    WAITING.with(|waiting| waiting.borrow_mut().retain(|w| w.verifier != verifier));
 }
