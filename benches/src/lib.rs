@@ -10,5 +10,6 @@ pub mod cases;
 pub mod concurrency;
 pub mod fixtures;
 pub mod handshake;
+pub mod latency;
 pub mod measure;
 pub mod scale;

@@ -77,6 +77,14 @@ enum Command {
         /// The server name to send (SNI); defaults to HOST.
         #[arg(long, value_name = "NAME")]
         sni: Option<String>,
+        /// Connections open at once, at most (1 to 64); 1 probes one connection at a time.
+        #[arg(
+            long,
+            default_value_t = probe::pool::DEFAULT_PARALLEL,
+            value_name = "N",
+            value_parser = clap::value_parser!(u16).range(1..=64)
+        )]
+        parallel: u16,
     },
 }
 
@@ -154,16 +162,20 @@ fn run(cli: Cli) -> Result<(Exit, String), Failure> {
             };
             Ok((Exit::Success, text))
         }
-        Command::Probe { target, sni } => {
+        Command::Probe {
+            target,
+            sni,
+            parallel,
+        } => {
             let target = Target::parse(&target, sni.as_deref(), timeout)?;
             let show_progress = io::stderr().is_terminal();
             let shown = target.display();
-            let mut progress = |step: &str| {
+            let progress = |step: &str| {
                 if show_progress {
                     let _ = write!(io::stderr(), "\r\x1b[2Kprobing {shown}: {step}...");
                 }
             };
-            let report = probe::probe(&target, &mut progress);
+            let report = probe::probe(&target, usize::from(parallel), &progress);
             if show_progress {
                 let _ = write!(io::stderr(), "\r\x1b[2K");
             }

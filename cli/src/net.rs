@@ -138,6 +138,20 @@ pub enum HandshakeError {
     Tls(rustls::Error),
 }
 
+/// Two alert records, `user_canceled` then `close_notify` (both warnings), that a probe writes
+/// right behind its ClientHello before closing its sending side ([`abandon`]): the server
+/// answers the hello, then reads these and the end of the stream and closes at once, instead of
+/// waiting a round trip for the client's next flight. A server that handles one connection at a
+/// time (`openssl s_server` even waits for the client to close) is then free for the next one
+/// as soon as it has answered.
+pub const ABANDON: [u8; 14] = [21, 3, 1, 0, 2, 1, 90, 21, 3, 1, 0, 2, 1, 0];
+
+/// Writes [`ABANDON`] and closes `socket`'s sending side; the server's answer can still be read.
+pub fn abandon(socket: &mut TcpStream) -> io::Result<()> {
+    socket.write_all(&ABANDON)?;
+    socket.shutdown(std::net::Shutdown::Write)
+}
+
 /// The largest number of bytes a handshake may read before it is abandoned.
 const MAX_HANDSHAKE_BYTES: usize = 1 << 20;
 
@@ -147,9 +161,35 @@ pub fn handshake(
     target: &Target,
     config: Arc<ClientConfig>,
 ) -> Result<ClientConnection, HandshakeError> {
-    let mut connection =
-        ClientConnection::new(config, target.server_name.clone()).map_err(HandshakeError::Tls)?;
     let mut socket = target.connect().map_err(HandshakeError::Network)?;
+    handshake_on(&mut socket, target, config, target.server_name.clone())
+}
+
+/// Runs a rustls handshake with `config` on `socket`, already connected to `target`, presenting
+/// `server_name`; limits as for [`handshake`].
+pub fn handshake_on(
+    socket: &mut TcpStream,
+    target: &Target,
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+) -> Result<ClientConnection, HandshakeError> {
+    let mut connection = ClientConnection::new(config, server_name).map_err(HandshakeError::Tls)?;
+    drive_handshake(socket, target, &mut connection, false)?;
+    Ok(connection)
+}
+
+/// Runs `connection`'s handshake on `socket` (limits as for [`handshake`]); the connection stays
+/// with the caller, who can still read what was negotiated (e.g. ALPN) when it fails. With
+/// `abandon`, the ClientHello is abandoned right behind ([`abandon`]): for handshakes the caller
+/// stops at the server's first flight, which then never needs a second ClientHello or a client
+/// Finished.
+pub fn drive_handshake(
+    socket: &mut TcpStream,
+    target: &Target,
+    connection: &mut ClientConnection,
+    abandon: bool,
+) -> Result<(), HandshakeError> {
+    let mut abandon = abandon;
     let deadline = Instant::now() + target.timeout * 4;
     let mut read_total = 0usize;
     let mut buffer = [0u8; 16 * 1024];
@@ -163,8 +203,12 @@ pub fn handshake(
         }
         while connection.wants_write() {
             connection
-                .write_tls(&mut socket)
+                .write_tls(socket)
                 .map_err(|e| io_failure(target, "write to", e))?;
+        }
+        if abandon {
+            abandon = false;
+            self::abandon(socket).map_err(|e| io_failure(target, "write to", e))?;
         }
         socket
             .flush()
@@ -197,7 +241,7 @@ pub fn handshake(
                 .map_err(|e| io_failure(target, "buffer data from", e))?;
             if let Err(error) = connection.process_new_packets() {
                 // Send our alert, as a well-behaved client does; the error is what matters.
-                let _ = connection.write_tls(&mut socket);
+                let _ = connection.write_tls(socket);
                 return Err(HandshakeError::Tls(error));
             }
         }
@@ -205,10 +249,51 @@ pub fn handshake(
     // Deliver our last flight (Finished) before the caller closes.
     while connection.wants_write() {
         connection
-            .write_tls(&mut socket)
+            .write_tls(socket)
             .map_err(|e| io_failure(target, "write to", e))?;
     }
-    Ok(connection)
+    Ok(())
+}
+
+/// After a completed handshake, reads the server's next records for up to `wait`: in TLS 1.3
+/// the client finishes first, so a server that rejects the client (for example for sending no
+/// certificate) says so only now. `Ok(true)`: the server sent more (session tickets, data) and
+/// no alert; `Ok(false)`: it sent nothing in time, or closed; `Err`: its alert or a TLS error.
+pub fn server_accepted(
+    socket: &mut TcpStream,
+    target: &Target,
+    connection: &mut ClientConnection,
+    wait: Duration,
+) -> Result<bool, HandshakeError> {
+    socket
+        .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+        .map_err(|e| io_failure(target, "set a timeout on", e))?;
+    let mut buffer = [0u8; 16 * 1024];
+    let n = match socket.read(&mut buffer) {
+        Ok(n) => n,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            return Ok(false)
+        }
+        Err(e) => return Err(io_failure(target, "read from", e)),
+    };
+    let mut received = buffer.get(..n).unwrap_or_default();
+    if received.is_empty() {
+        return Ok(false);
+    }
+    while !received.is_empty() {
+        connection
+            .read_tls(&mut received)
+            .map_err(|e| io_failure(target, "buffer data from", e))?;
+        connection
+            .process_new_packets()
+            .map_err(HandshakeError::Tls)?;
+    }
+    Ok(true)
 }
 
 fn io_failure(target: &Target, action: &str, error: io::Error) -> HandshakeError {

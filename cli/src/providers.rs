@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use rustls::client::WantsClientCert;
 use rustls::crypto::CryptoProvider;
-use rustls::ClientConfig;
+use rustls::{ClientConfig, ConfigBuilder};
 use tlspin::danger::AcceptAnyServerCert;
 
 use crate::exit::Failure;
@@ -21,14 +22,21 @@ pub fn providers() -> Vec<(&'static str, CryptoProvider)> {
 /// verifies the handshake signature with the provider ([`AcceptAnyServerCert`]): for inspecting a
 /// server, never for sending data to it.
 pub fn inspecting_config(provider: CryptoProvider) -> Result<Arc<ClientConfig>, Failure> {
+    Ok(Arc::new(
+        inspecting_builder(provider)?.with_no_client_auth(),
+    ))
+}
+
+/// [`inspecting_config`] before its client-certificate choice.
+pub fn inspecting_builder(
+    provider: CryptoProvider,
+) -> Result<ConfigBuilder<ClientConfig, WantsClientCert>, Failure> {
     let provider = Arc::new(provider);
     let verifier = AcceptAnyServerCert::new(provider.clone())
         .map_err(|e| Failure::usage(format!("cannot build a verifier: {e}")))?;
-    let config = ClientConfig::builder_with_provider(provider)
+    Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Failure::usage(format!("cannot build a client config: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+        .with_custom_certificate_verifier(verifier))
 }

@@ -57,6 +57,10 @@ fn main() {
     match arg(0) {
         Some("ab") => ab(arg(1).map_or(31, |r| r.parse().expect("ROUNDS is a number"))),
         Some("scale") => scale(),
+        Some("probe-latency") => probe_latency(
+            arg(1).map_or(50, |ms| ms.parse().expect("RTT_MS is a number")),
+            arg(2).map_or(5, |r| r.parse().expect("ROUNDS is a number")),
+        ),
         Some("concurrency") => concurrency(arg(1).map_or(0.5, |s| s.parse().expect("SECONDS"))),
         Some("callgrind-run") => callgrind_run(arg(1).expect("MANIFEST path")),
         Some("callgrind-run-scale") => callgrind_run_scale(arg(1).expect("MANIFEST path")),
@@ -70,7 +74,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: report ab [ROUNDS] | scale | concurrency [SECONDS] | \
+                "usage: report ab [ROUNDS] | scale | concurrency [SECONDS] | probe-latency [RTT_MS] [ROUNDS] | \
                  callgrind-run[-scale] MANIFEST | callgrind-table[-scale] MANIFEST OUT"
             );
             std::process::exit(2);
@@ -484,6 +488,47 @@ fn scale() {
         );
     }
     println!();
+}
+
+/// `tlspin probe` against sslscan through a delay proxy with `rtt_ms` of round trip, on a
+/// default `openssl s_server`; `rounds` runs of each, alternating, medians reported.
+fn probe_latency(rtt_ms: u64, rounds: usize) {
+    use tlspin_benches::latency::{sslscan, tlspin_probe, DelayProxy, SServer};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = SServer::start(dir.path());
+    let proxy = DelayProxy::start(server.address, Duration::from_millis(rtt_ms))
+        .expect("the delay proxy starts");
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..rounds.max(1) {
+        if round % 2 == 0 {
+            ours.push(tlspin_probe(&proxy, 16));
+            theirs.push(sslscan(&proxy));
+        } else {
+            theirs.push(sslscan(&proxy));
+            ours.push(tlspin_probe(&proxy, 16));
+        }
+    }
+    let median = |runs: &mut Vec<tlspin_benches::latency::Run>| {
+        runs.sort_by_key(|r| r.time);
+        runs[runs.len() / 2]
+    };
+    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    println!("| probe ({rtt_ms} ms RTT, default openssl s_server) | time (median of {rounds}) | connections |");
+    println!("|---|---|---|");
+    println!(
+        "| tlspin probe (--parallel 16) | {:.3} s | {} |",
+        ours.time.as_secs_f64(),
+        ours.connections
+    );
+    println!(
+        "| sslscan | {:.3} s | {} |",
+        theirs.time.as_secs_f64(),
+        theirs.connections
+    );
+    println!(
+        "\nsslscan ÷ tlspin: {:.1}×",
+        theirs.time.as_secs_f64() / ours.time.as_secs_f64()
+    );
 }
 
 fn concurrency(seconds: f64) {

@@ -6,10 +6,16 @@
 //! signature schemes, which travel encrypted, from rustls handshakes that stop at the server's
 //! signature ([`tls13_schemes`]). Each provider's verdict comes from a real rustls handshake with
 //! that provider, and its reason from comparing the server's choices with the provider's tables
-//! ([`verdict`]), or else from [`tlspin::explain`].
+//! ([`verdict`]), or else from [`tlspin::explain`]. Short rustls handshakes ([`handshakes`])
+//! show the ALPN protocols the server selects, whether it asks for a client certificate, and
+//! whether its certificate depends on the SNI sent.
+//!
+//! Everything runs concurrently over at most `--parallel` connections at a time ([`pool`]).
 
 pub mod catalog;
+pub mod handshakes;
 pub mod parse;
+pub mod pool;
 pub mod scan;
 pub mod tls13_schemes;
 pub mod verdict;
@@ -17,15 +23,23 @@ pub mod wire;
 
 use std::fmt::Write as _;
 
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
+
+use std::thread;
 
 use crate::certinfo::{describe, CertInfo};
 use crate::exit::{Exit, Failure};
-use crate::net::{handshake, HandshakeError, Target};
-use crate::providers::{inspecting_config, providers};
+use crate::net::{HandshakeError, Target};
+use crate::providers::providers;
 use catalog::{group_name, scheme_name, suite_kx, suite_mode, suite_name, Kx, Mode};
+use handshakes::{observe, with_provider, ClientAuthRequest, Observed, ProviderHandshake};
+use pool::Pool;
 use scan::{scan, version_name, ServerProfile, VERSIONS};
+
+/// The name the SNI check presents instead of the target's (`.invalid` is reserved: no server
+/// has a certificate for it, RFC 6761).
+const OTHER_NAME: &str = "tlspin-probe.invalid";
 
 /// The probe's findings.
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +58,76 @@ pub struct ProbeReport {
     pub versions: Vec<VersionReport>,
     /// One verdict per rustls provider.
     pub providers: Vec<ProviderVerdict>,
+    /// Which HTTP protocols the server selects through ALPN.
+    pub alpn: AlpnReport,
+    /// The server's request for a client certificate, if it made one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<ClientAuthReport>,
+    /// Whether the certificate or the acceptance depends on the SNI sent.
+    pub sni: SniReport,
+    /// How many connections the probe opened.
+    pub connections: usize,
+    /// How many it kept open at once, at most (`--parallel`).
+    pub parallel: usize,
+}
+
+/// One ALPN offer's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlpnAnswer {
+    /// "selected", "selected another" (only for the offer of both), "not selected" (the server
+    /// ignores ALPN or offers none of them), "refused" (an alert), or "unknown" (the handshake
+    /// failed before the server could say).
+    pub outcome: String,
+    /// The protocol selected, or the refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What the server does with ALPN.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlpnReport {
+    /// Offered `h2` then `http/1.1`, as reqwest and browsers do.
+    pub both: AlpnAnswer,
+    /// Offered `h2` alone, as a gRPC client (tonic) does.
+    pub h2: AlpnAnswer,
+    /// Offered `http/1.1` alone.
+    pub http1: AlpnAnswer,
+    /// What follows for a client, e.g. that tonic will fail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The server's CertificateRequest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientAuthReport {
+    /// Whether it rejected the handshake without a certificate (`None`: could not be told).
+    pub required: Option<bool>,
+    /// The CA names it hints at (RFC 4514 strings; may be empty).
+    pub ca_names: Vec<String>,
+    /// The signature schemes it accepts from a client's key.
+    pub signature_schemes: Vec<String>,
+}
+
+/// Whether the server's answer depends on the SNI.
+#[derive(Debug, Clone, Serialize)]
+pub struct SniReport {
+    /// The answer with no SNI at all (`None` when the target's own handshake sends none, as for
+    /// an IP address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_sni: Option<SniAnswer>,
+    /// The answer with SNI `tlspin-probe.invalid`.
+    pub other_name: SniAnswer,
+}
+
+/// One SNI variant's outcome compared with the target's own handshake.
+#[derive(Debug, Clone, Serialize)]
+pub struct SniAnswer {
+    /// "same certificate", "other certificate", "refused", or "unknown" (the baseline
+    /// handshake itself did not get a certificate).
+    pub outcome: String,
+    /// The other certificate's subject and pin, or the refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// One protocol version's findings.
@@ -53,7 +137,8 @@ pub struct VersionReport {
     pub version: String,
     /// Whether the server accepted a ClientHello for this version.
     pub supported: bool,
-    /// Its cipher suites, in the server's order of preference.
+    /// Its cipher suites: the one the server picks when offered all of them first, then the
+    /// rest in the probe's catalogue order.
     pub cipher_suites: Vec<SuiteReport>,
     /// Its key-exchange groups (names).
     pub groups: Vec<String>,
@@ -98,51 +183,58 @@ impl ProbeReport {
     }
 }
 
-/// Probes `target`, reporting each step to `progress`.
-pub fn probe(target: &Target, progress: &mut dyn FnMut(&str)) -> Result<ProbeReport, Failure> {
+/// Probes `target` over at most `parallel` connections at a time, reporting steps to
+/// `progress`.
+pub fn probe(
+    target: &Target,
+    parallel: usize,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<ProbeReport, Failure> {
     let all = providers();
-    let profile = scan(target, &all, progress)?;
-    let mut verdicts = Vec::new();
-    for (name, provider) in &all {
-        progress(&format!("handshake with {name}"));
-        let analysis = verdict::analyse(&profile, name, provider, &all);
-        let config = inspecting_config(provider.clone())?;
-        verdicts.push(match handshake(target, config) {
-            Ok(connection) => {
-                let mut reason = "handshake succeeded".to_owned();
-                if let Some(version) = connection.protocol_version() {
-                    let _ = write!(reason, ": {}", version_name(u16::from(version)));
-                }
-                if let Some(suite) = connection.negotiated_cipher_suite() {
-                    let _ = write!(reason, ", {}", suite_name(u16::from(suite.suite())));
-                }
-                if let Some(group) = connection.negotiated_key_exchange_group() {
-                    let _ = write!(reason, ", {}", group_name(u16::from(group.name())));
-                }
-                ProviderVerdict {
-                    provider: (*name).to_owned(),
-                    compatible: true,
-                    reason,
-                    rustls_error: None,
-                }
-            }
-            Err(error) => {
-                let (rustls_error, fallback) = match &error {
-                    HandshakeError::Tls(e) => (Some(e.to_string()), tlspin::explain(e).to_string()),
-                    HandshakeError::Network(f) => (None, f.message.clone()),
-                };
-                ProviderVerdict {
-                    provider: (*name).to_owned(),
-                    compatible: false,
-                    reason: match analysis {
-                        Err(problems) => problems.join("; "),
-                        Ok(_) => fallback,
-                    },
-                    rustls_error,
-                }
-            }
+    let pool = Pool::new(target, parallel);
+    let alpn_offers: [&[&[u8]]; 3] = [&[b"h2", b"http/1.1"], &[b"h2"], &[b"http/1.1"]];
+    let (profile, handshakes, alpn, sni) = thread::scope(|s| {
+        let handshakes: Vec<_> = all
+            .iter()
+            .map(|(_, provider)| s.spawn(|| with_provider(&pool, provider)))
+            .collect();
+        let alpn: Vec<_> = alpn_offers
+            .iter()
+            .map(|offer| s.spawn(|| observe(&pool, offer, Some(target.server_name.clone()))))
+            .collect();
+        let without_sni = target
+            .sni()
+            .is_some()
+            .then(|| s.spawn(|| observe(&pool, alpn_offers[0], None)));
+        let other = s.spawn(|| {
+            let name = ServerName::try_from(OTHER_NAME).map(|n| n.to_owned()).ok();
+            observe(&pool, alpn_offers[0], name)
         });
-    }
+        let profile = scan(&pool, &all, progress);
+        progress("handshakes");
+        (
+            profile,
+            handshakes.into_iter().map(join).collect::<Vec<_>>(),
+            alpn.into_iter().map(join).collect::<Vec<_>>(),
+            (without_sni.map(join), join(other)),
+        )
+    });
+    let profile = profile?;
+    let verdicts = all
+        .iter()
+        .zip(&handshakes)
+        .map(|((name, provider), handshake)| {
+            provider_verdict(
+                name,
+                verdict::analyse(&profile, name, provider, &all),
+                handshake,
+            )
+        })
+        .collect();
+    let client_certificate = handshakes
+        .iter()
+        .find_map(|h| h.client_auth.as_ref())
+        .map(client_auth_report);
     let (certificate, certificate_problem) = match &profile.certificate {
         Some(der) => match describe(&CertificateDer::from(der.as_slice()), 0) {
             Ok(info) => (Some(info), None),
@@ -153,6 +245,14 @@ pub fn probe(target: &Target, progress: &mut dyn FnMut(&str)) -> Result<ProbeRep
             Some("the server presented no certificate to the probe".to_owned()),
         ),
     };
+    let baseline = alpn.first();
+    let sni = SniReport {
+        without_sni: sni
+            .0
+            .as_ref()
+            .map(|observed| compare_sni(baseline, observed)),
+        other_name: compare_sni(baseline, &sni.1),
+    };
     Ok(ProbeReport {
         target: target.display(),
         server_name: target.sni().map(str::to_owned),
@@ -160,7 +260,178 @@ pub fn probe(target: &Target, progress: &mut dyn FnMut(&str)) -> Result<ProbeRep
         certificate_problem,
         versions: version_reports(&profile, &all),
         providers: verdicts,
+        alpn: alpn_report(&alpn),
+        client_certificate,
+        sni,
+        connections: pool.connections(),
+        parallel: parallel.max(1),
     })
+}
+
+fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn provider_verdict(
+    name: &str,
+    analysis: Result<String, Vec<String>>,
+    handshake: &ProviderHandshake,
+) -> ProviderVerdict {
+    let required = handshake
+        .client_auth
+        .as_ref()
+        .is_some_and(|request| request.required == Some(true));
+    match &handshake.result {
+        Ok(negotiated) => {
+            let mut reason = "handshake succeeded".to_owned();
+            if let Some(version) = negotiated.version {
+                let _ = write!(reason, ": {}", version_name(version));
+            }
+            if let Some(suite) = negotiated.suite {
+                let _ = write!(reason, ", {}", suite_name(suite));
+            }
+            if let Some(group) = negotiated.group {
+                let _ = write!(reason, ", {}", group_name(group));
+            }
+            if handshake.client_auth.is_some() {
+                reason.push_str(
+                    "; the server asked for a client certificate and accepted the handshake \
+                     without one",
+                );
+            }
+            ProviderVerdict {
+                provider: name.to_owned(),
+                compatible: true,
+                reason,
+                rustls_error: None,
+            }
+        }
+        Err(error) => {
+            let (rustls_error, fallback) = match error {
+                HandshakeError::Tls(e) => (Some(e.to_string()), tlspin::explain(e).to_string()),
+                HandshakeError::Network(f) => (None, f.message.clone()),
+            };
+            let reason = if required {
+                "the server requires a client certificate and rejected the handshake without one: \
+                 build the rustls ClientConfig with `with_client_auth_cert(chain, key)` (a \
+                 certificate the server trusts)"
+                    .to_owned()
+            } else {
+                match analysis {
+                    Err(problems) => problems.join("; "),
+                    Ok(_) => fallback,
+                }
+            };
+            ProviderVerdict {
+                provider: name.to_owned(),
+                compatible: false,
+                reason,
+                rustls_error,
+            }
+        }
+    }
+}
+
+fn client_auth_report(request: &ClientAuthRequest) -> ClientAuthReport {
+    ClientAuthReport {
+        required: request.required,
+        ca_names: request
+            .ca_names
+            .iter()
+            .map(|name| dn_string(name))
+            .collect(),
+        signature_schemes: request.schemes.iter().map(|s| scheme_name(*s)).collect(),
+    }
+}
+
+/// A DER distinguished name as an RFC 4514 string (or hex, if it does not parse).
+fn dn_string(der: &[u8]) -> String {
+    use x509_parser::prelude::FromDer;
+    match x509_parser::x509::X509Name::from_der(der) {
+        Ok(([], name)) => name.to_string(),
+        _ => format!(
+            "(unparsable name: {})",
+            der.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    }
+}
+
+fn alpn_answer(observed: &Observed, only: Option<&[u8]>) -> AlpnAnswer {
+    let answer = |outcome: &str, detail: Option<String>| AlpnAnswer {
+        outcome: outcome.to_owned(),
+        detail,
+    };
+    match observed {
+        Observed::Certificate { alpn: Some(p), .. } => {
+            let protocol = String::from_utf8_lossy(p).into_owned();
+            match only {
+                Some(only) if only != p.as_slice() => answer("selected another", Some(protocol)),
+                _ => answer("selected", Some(protocol)),
+            }
+        }
+        Observed::Certificate { alpn: None, .. } => answer("not selected", None),
+        Observed::Refused(reason) if reason.contains("NoApplicationProtocol") => {
+            answer("refused", Some(reason.clone()))
+        }
+        Observed::Refused(reason) => answer("unknown", Some(reason.clone())),
+    }
+}
+
+fn alpn_report(observed: &[Observed]) -> AlpnReport {
+    let get = |i: usize, only: Option<&[u8]>| match observed.get(i) {
+        Some(o) => alpn_answer(o, only),
+        None => AlpnAnswer {
+            outcome: "unknown".into(),
+            detail: None,
+        },
+    };
+    let both = get(0, None);
+    let h2 = get(1, Some(b"h2"));
+    let http1 = get(2, Some(b"http/1.1"));
+    let mut notes = Vec::new();
+    if h2.outcome != "selected" && h2.outcome != "unknown" {
+        notes.push(
+            "a gRPC client (tonic) will fail: the server does not select h2 through ALPN, and \
+             tonic requires it (\"HTTP/2 was not negotiated\")"
+                .to_owned(),
+        );
+    }
+    AlpnReport {
+        both,
+        h2,
+        http1,
+        notes,
+    }
+}
+
+fn compare_sni(baseline: Option<&Observed>, observed: &Observed) -> SniAnswer {
+    let answer = |outcome: &str, detail: Option<String>| SniAnswer {
+        outcome: outcome.to_owned(),
+        detail,
+    };
+    match (baseline, observed) {
+        (Some(Observed::Certificate { leaf: base, .. }), Observed::Certificate { leaf, .. }) => {
+            if base == leaf {
+                answer("same certificate", None)
+            } else {
+                let detail = match describe(&CertificateDer::from(leaf.as_slice()), 0) {
+                    Ok(info) => format!("{}, pin {}", info.subject, info.pin),
+                    Err(failure) => failure.message,
+                };
+                answer("other certificate", Some(detail))
+            }
+        }
+        (Some(Observed::Certificate { .. }), Observed::Refused(reason)) => {
+            answer("refused", Some(reason.clone()))
+        }
+        (_, _) => answer(
+            "unknown",
+            Some("the handshake with the target's own SNI got no certificate".into()),
+        ),
+    }
 }
 
 fn version_reports(
@@ -288,5 +559,58 @@ pub fn render(report: &ProbeReport) -> String {
             let _ = writeln!(out, "    (rustls error: {error})");
         }
     }
+    render_extras(report, &mut out);
     out
+}
+
+fn render_extras(report: &ProbeReport, out: &mut String) {
+    let answer = |a: &AlpnAnswer| match &a.detail {
+        Some(detail) => format!("{} ({detail})", a.outcome),
+        None => a.outcome.clone(),
+    };
+    let alpn = &report.alpn;
+    let _ = writeln!(
+        out,
+        "\nALPN: h2 and http/1.1 offered: {}; h2 alone: {}; http/1.1 alone: {}",
+        answer(&alpn.both),
+        answer(&alpn.h2),
+        answer(&alpn.http1)
+    );
+    for note in &alpn.notes {
+        let _ = writeln!(out, "  {note}");
+    }
+    if let Some(auth) = &report.client_certificate {
+        let how = match auth.required {
+            Some(true) => "required",
+            Some(false) => "requested (optional)",
+            None => "requested",
+        };
+        let names = if auth.ca_names.is_empty() {
+            "no CA names hinted".to_owned()
+        } else {
+            format!("CA names hinted: {}", auth.ca_names.join("; "))
+        };
+        let _ = writeln!(out, "client certificate: {how}; {names}");
+        if auth.required == Some(true) {
+            let _ = writeln!(
+                out,
+                "  a rustls client needs one: ClientConfig::builder()...with_client_auth_cert(chain, key)"
+            );
+        }
+    }
+    let sni = |a: &SniAnswer| match &a.detail {
+        Some(detail) => format!("{} ({detail})", a.outcome),
+        None => a.outcome.clone(),
+    };
+    let mut line = String::from("SNI: ");
+    if let Some(without) = &report.sni.without_sni {
+        let _ = write!(line, "without SNI: {}; ", sni(without));
+    }
+    let _ = write!(line, "as {OTHER_NAME}: {}", sni(&report.sni.other_name));
+    let _ = writeln!(out, "{line}");
+    let _ = writeln!(
+        out,
+        "\n{} connections, at most {} at a time",
+        report.connections, report.parallel
+    );
 }

@@ -7,32 +7,39 @@ use std::sync::{Arc, Mutex};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
-use super::scan::enumerate;
-use crate::net::{handshake, Target};
+use super::pool::Pool;
+use crate::net::{drive_handshake, HandshakeError};
 
 /// The message the recording verifier aborts every handshake with.
 const ABORT: &str = "tlspin probe: signature scheme recorded; handshake deliberately abandoned";
 
-/// Which of `candidates` the server signs TLS 1.3 handshakes with, in its order of preference,
-/// and the leaf certificate it presented (TLS 1.3 encrypts it, so the raw scan cannot see it).
-///
-/// Connection failures end the discovery early (the schemes found so far are returned): the
-/// raw ClientHello scan that runs first has already reported any network problem.
-pub fn discover(target: &Target, candidates: &[u16]) -> (Vec<u16>, Option<Vec<u8>>) {
-    let mut leaf = None;
-    let found = enumerate(candidates, |offer| {
-        let (scheme, presented) = signed_with(target, offer);
-        leaf = leaf.take().or(presented);
-        Ok(scheme)
-    });
-    (found.unwrap_or_default(), leaf)
-}
-
 /// Runs one TLS 1.3 handshake advertising exactly `offer`; returns the scheme the server signed
 /// with and its leaf certificate, as far as it got.
-fn signed_with(target: &Target, offer: &[u16]) -> (Option<u16>, Option<Vec<u8>>) {
+///
+/// Connection failures count as "no scheme": the raw ClientHello scan running beside this
+/// reports network problems.
+///
+/// The hello is abandoned right behind ([`crate::net::ABANDON`]); if the server then closes
+/// before signing (it wanted a second ClientHello, or reads ahead), the handshake is run again
+/// without that.
+pub fn signed_with(pool: &Pool<'_>, offer: &[u16]) -> (Option<u16>, Option<Vec<u8>>) {
+    match signed_with_once(pool, offer, pool.abandon()) {
+        (None, _, true) if pool.abandon() => {
+            let (scheme, leaf, _) = signed_with_once(pool, offer, false);
+            (scheme, leaf)
+        }
+        (scheme, leaf, _) => (scheme, leaf),
+    }
+}
+
+/// One handshake for [`signed_with`]; the flag says whether it ended by the server closing.
+fn signed_with_once(
+    pool: &Pool<'_>,
+    offer: &[u16],
+    abandon: bool,
+) -> (Option<u16>, Option<Vec<u8>>, bool) {
     let recorder = Arc::new(SchemeRecorder {
         offer: offer.iter().copied().map(SignatureScheme::from).collect(),
         seen: Mutex::new(None),
@@ -47,17 +54,28 @@ fn signed_with(target: &Target, offer: &[u16]) -> (Option<u16>, Option<Vec<u8>>)
     let Ok(builder) = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13])
     else {
-        return (None, None);
+        return (None, None, false);
     };
     let config = builder
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
+    let Ok(mut lease) = pool.connect() else {
+        return (None, None, false);
+    };
+    let target = pool.target();
+    let Ok(mut connection) = ClientConnection::new(Arc::new(config), target.server_name.clone())
+    else {
+        return (None, None, false);
+    };
     // The handshake always fails: the recorder aborts it after seeing the signature.
-    let _ = handshake(target, Arc::new(config));
+    let closed = matches!(
+        drive_handshake(&mut lease.socket, target, &mut connection, abandon),
+        Err(HandshakeError::Network(_))
+    );
     let seen = recorder.seen.lock().ok().and_then(|seen| *seen);
     let leaf = recorder.leaf.lock().ok().and_then(|mut leaf| leaf.take());
-    (seen.map(u16::from), leaf)
+    (seen.map(u16::from), leaf, closed)
 }
 
 /// A verifier that never lets a handshake complete: it advertises the schemes under test,

@@ -3,7 +3,8 @@
 /// The parameters of one probing ClientHello.
 #[derive(Debug, Clone)]
 pub struct ClientHello<'a> {
-    /// `legacy_version`: 0x0301 (TLS 1.0), 0x0302 (TLS 1.1) or 0x0303 (TLS 1.2 and 1.3).
+    /// `legacy_version`: 0x0300 (SSL 3.0: no extensions are sent), 0x0301 (TLS 1.0), 0x0302
+    /// (TLS 1.1) or 0x0303 (TLS 1.2 and 1.3).
     pub version: u16,
     /// Offer TLS 1.3 only: a `supported_versions` extension naming TLS 1.3 and an empty
     /// `key_share`, so a TLS 1.3 server answers with a HelloRetryRequest naming its group.
@@ -18,6 +19,7 @@ pub struct ClientHello<'a> {
     pub server_name: Option<&'a str>,
 }
 
+const SSL3: u16 = 0x0300;
 const EXT_SERVER_NAME: u16 = 0;
 const EXT_SUPPORTED_GROUPS: u16 = 10;
 const EXT_EC_POINT_FORMATS: u16 = 11;
@@ -72,14 +74,19 @@ impl ClientHello<'_> {
             put_extension(&mut extensions, EXT_SUPPORTED_VERSIONS, &[2, 0x03, 0x04]);
             put_extension(&mut extensions, EXT_KEY_SHARE, &[0, 0]);
         }
-        put_vec_u16(&mut body, &extensions);
+        // SSL 3.0 has no extensions: an SSL 3.0-only server may refuse a hello that has them.
+        if self.version != SSL3 {
+            put_vec_u16(&mut body, &extensions);
+        }
 
         let mut handshake = vec![1]; // client_hello
         let length = u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes();
         handshake.extend_from_slice(length.get(1..).unwrap_or_default());
         handshake.extend_from_slice(&body);
 
-        let mut record = vec![22, 0x03, 0x01]; // handshake record, legacy record version
+        // A handshake record; its version is TLS 1.0's (the legacy value every server accepts),
+        // SSL 3.0's in an SSL 3.0 hello.
+        let mut record = vec![22, 0x03, if self.version == SSL3 { 0x00 } else { 0x01 }];
         put_vec_u16(&mut record, &handshake);
         record
     }

@@ -1,0 +1,294 @@
+//! The probe's rustls handshakes: one per provider for its verdict (which also shows whether the
+//! server asks for a client certificate), and short ones that stop at the server's certificate
+//! to see which ALPN protocols it selects and whether its certificate or its acceptance depends
+//! on the SNI sent.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::ResolvesClientCert;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+
+use super::pool::Pool;
+use crate::net::{drive_handshake, server_accepted, HandshakeError};
+use crate::providers::inspecting_builder;
+
+/// What a provider's handshake negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The protocol version.
+    pub version: Option<u16>,
+    /// The cipher suite.
+    pub suite: Option<u16>,
+    /// The key-exchange group.
+    pub group: Option<u16>,
+}
+
+/// A CertificateRequest the server sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientAuthRequest {
+    /// The DER distinguished names of the CAs the server hints at (may be empty).
+    pub ca_names: Vec<Vec<u8>>,
+    /// The signature schemes the server accepts from a client.
+    pub schemes: Vec<u16>,
+    /// Whether the server went on to reject the handshake without a certificate (`None`: it
+    /// could not be told).
+    pub required: Option<bool>,
+}
+
+/// One provider's handshake.
+#[derive(Debug)]
+pub struct ProviderHandshake {
+    /// What it negotiated, or why it failed.
+    pub result: Result<Negotiated, HandshakeError>,
+    /// The server's CertificateRequest, if it sent one.
+    pub client_auth: Option<ClientAuthRequest>,
+}
+
+/// Runs a handshake with `provider`'s defaults (any certificate accepted, the handshake signature
+/// verified), offering no client certificate; if the server asks for one, records its request and
+/// whether it then rejects the connection.
+pub fn with_provider(pool: &Pool<'_>, provider: &CryptoProvider) -> ProviderHandshake {
+    let recorder = Arc::new(ClientAuthRecorder::default());
+    let config = match inspecting_builder(provider.clone()) {
+        Ok(builder) => Arc::new(builder.with_client_cert_resolver(recorder.clone())),
+        Err(failure) => {
+            return ProviderHandshake {
+                result: Err(HandshakeError::Network(failure)),
+                client_auth: None,
+            }
+        }
+    };
+    let target = pool.target();
+    let result = (|| {
+        let mut lease = pool.connect().map_err(HandshakeError::Network)?;
+        let mut connection = ClientConnection::new(config, target.server_name.clone())
+            .map_err(HandshakeError::Tls)?;
+        drive_handshake(&mut lease.socket, target, &mut connection, false)?;
+        if !recorder.requested() {
+            // Done: say so with our Finished, so a server handling one connection at a time is
+            // free at once.
+            connection.send_close_notify();
+            let _ = connection.write_tls(&mut lease.socket);
+        } else if connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
+            // TLS 1.3: our (empty) Certificate went with our Finished; a server that requires a
+            // certificate answers with an alert instead of its session tickets.
+            server_accepted(&mut lease.socket, target, &mut connection, target.timeout)?;
+        }
+        Ok(Negotiated {
+            version: connection.protocol_version().map(u16::from),
+            suite: connection
+                .negotiated_cipher_suite()
+                .map(|suite| u16::from(suite.suite())),
+            group: connection
+                .negotiated_key_exchange_group()
+                .map(|group| u16::from(group.name())),
+        })
+    })();
+    let client_auth = recorder.take().map(|mut request| {
+        request.required = Some(match &result {
+            Ok(_) => false,
+            Err(HandshakeError::Tls(_)) => true,
+            Err(HandshakeError::Network(_)) => return request,
+        });
+        request
+    });
+    ProviderHandshake {
+        result,
+        client_auth,
+    }
+}
+
+/// Records the server's CertificateRequest and offers no certificate.
+#[derive(Debug, Default)]
+struct ClientAuthRecorder {
+    request: Mutex<Option<ClientAuthRequest>>,
+}
+
+impl ClientAuthRecorder {
+    fn requested(&self) -> bool {
+        self.request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    fn take(&self) -> Option<ClientAuthRequest> {
+        self.request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl ResolvesClientCert for ClientAuthRecorder {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        *self.request.lock().unwrap_or_else(PoisonError::into_inner) = Some(ClientAuthRequest {
+            ca_names: root_hint_subjects
+                .iter()
+                .map(|name| name.to_vec())
+                .collect(),
+            schemes: sigschemes.iter().map(|s| u16::from(*s)).collect(),
+            required: None,
+        });
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
+    }
+}
+
+/// How a server answered a ClientHello that stopped at its certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observed {
+    /// The server got as far as its certificate.
+    Certificate {
+        /// The leaf certificate (DER).
+        leaf: Vec<u8>,
+        /// The ALPN protocol it selected, if any.
+        alpn: Option<Vec<u8>>,
+    },
+    /// The server refused the ClientHello (an alert, or it closed the connection).
+    Refused(String),
+}
+
+/// Runs a handshake (TLS 1.2 and 1.3, every suite and group aws-lc-rs has) offering `alpn` and
+/// presenting `server_name` (`None`: no SNI), and abandons it at the server's certificate. No
+/// such connection ever carries data.
+///
+/// The hello is abandoned right behind ([`crate::net::ABANDON`]); if the server then closes
+/// before its certificate (it wanted a second ClientHello, or reads ahead), the handshake is run
+/// again without that.
+pub fn observe(
+    pool: &Pool<'_>,
+    alpn: &[&[u8]],
+    server_name: Option<ServerName<'static>>,
+) -> Observed {
+    let abandon = pool.abandon();
+    match observe_once(pool, alpn, server_name.clone(), abandon) {
+        (_, true) if abandon => observe_once(pool, alpn, server_name, false).0,
+        (observed, _) => observed,
+    }
+}
+
+/// One handshake for [`observe`]; the flag says whether it got no certificate because the server
+/// closed the connection.
+fn observe_once(
+    pool: &Pool<'_>,
+    alpn: &[&[u8]],
+    server_name: Option<ServerName<'static>>,
+    abandon: bool,
+) -> (Observed, bool) {
+    let recorder = Arc::new(LeafRecorder::default());
+    let provider = CryptoProvider {
+        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
+        kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
+        ..rustls::crypto::aws_lc_rs::default_provider()
+    };
+    let mut config = match ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+    {
+        Ok(builder) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(recorder.clone())
+            .with_no_client_auth(),
+        Err(e) => {
+            return (
+                Observed::Refused(format!("cannot build a client config: {e}")),
+                false,
+            )
+        }
+    };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let target = pool.target();
+    config.enable_sni = server_name.is_some();
+    // Without SNI rustls still needs a name; an IP address is never sent.
+    let name =
+        server_name.unwrap_or_else(|| ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+    let mut lease = match pool.connect() {
+        Ok(lease) => lease,
+        Err(failure) => return (Observed::Refused(failure.message), false),
+    };
+    let mut connection = match ClientConnection::new(Arc::new(config), name) {
+        Ok(connection) => connection,
+        Err(e) => return (Observed::Refused(e.to_string()), false),
+    };
+    let outcome = drive_handshake(&mut lease.socket, target, &mut connection, abandon);
+    let leaf = recorder
+        .leaf
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    match (leaf, outcome) {
+        (Some(leaf), _) => (
+            Observed::Certificate {
+                leaf,
+                alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
+            },
+            false,
+        ),
+        (None, Err(HandshakeError::Tls(e))) => (Observed::Refused(e.to_string()), false),
+        (None, Err(HandshakeError::Network(f))) => (Observed::Refused(f.message), true),
+        (None, Ok(())) => (
+            Observed::Refused("the server presented no certificate".into()),
+            false,
+        ),
+    }
+}
+
+/// The message the leaf recorder aborts every handshake with.
+const ABORT: &str = "tlspin probe: certificate recorded; handshake deliberately abandoned";
+
+/// A verifier that records the server's leaf certificate and then fails the handshake: it
+/// authenticates nothing and no connection using it completes.
+#[derive(Debug, Default)]
+struct LeafRecorder {
+    leaf: Mutex<Option<Vec<u8>>>,
+}
+
+impl ServerCertVerifier for LeafRecorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        *self.leaf.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(end_entity.as_ref().to_vec());
+        Err(rustls::Error::General(ABORT.into()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(ABORT.into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(ABORT.into()))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
