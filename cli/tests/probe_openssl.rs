@@ -65,14 +65,14 @@ fn ecdsa_sha1_only() {
     );
     assert_eq!(
         names(&report, "TLS 1.2", "signature_schemes"),
-        ["ECDSA_SHA1_Legacy"]
+        ["ecdsa_sha1"]
     );
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
         assert!(
             reason.starts_with(
-                "TLS 1.2: the server signs only with ECDSA_SHA1_Legacy, which no rustls \
+                "TLS 1.2: the server signs only with ecdsa_sha1, which no rustls \
                  provider verifies"
             ),
             "{provider}: {reason}"
@@ -95,14 +95,14 @@ fn p521_certificate() {
     assert_eq!(
         suites(&report, "TLS 1.3"),
         [
-            "TLS13_AES_128_GCM_SHA256",
-            "TLS13_AES_256_GCM_SHA384",
-            "TLS13_CHACHA20_POLY1305_SHA256"
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256"
         ]
     );
     assert_eq!(
         names(&report, "TLS 1.3", "signature_schemes"),
-        ["ECDSA_NISTP521_SHA512"]
+        ["ecdsa_secp521r1_sha512"]
     );
     let (compatible, reason) = verdict(&report, "aws-lc-rs");
     assert!(compatible, "{reason}");
@@ -114,7 +114,7 @@ fn p521_certificate() {
     assert!(!compatible);
     assert!(
         reason.starts_with(
-            "TLS 1.3: the server signs only with ECDSA_NISTP521_SHA512, which ring does not \
+            "TLS 1.3: the server signs only with ecdsa_secp521r1_sha512, which ring does not \
              verify (aws-lc-rs does)"
         ),
         "{reason}"
@@ -132,9 +132,9 @@ fn ed448_only() {
     assert_eq!(
         suites(&report, "TLS 1.3"),
         [
-            "TLS13_AES_128_GCM_SHA256",
-            "TLS13_AES_256_GCM_SHA384",
-            "TLS13_CHACHA20_POLY1305_SHA256"
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256"
         ]
     );
     let tls12 = suites(&report, "TLS 1.2");
@@ -142,15 +142,15 @@ fn ed448_only() {
         tls12.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_owned()),
         "{tls12:?}"
     );
-    assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ED448"]);
-    assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ED448"]);
+    assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ed448"]);
+    assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ed448"]);
     assert_eq!(report["certificate"]["key_type"], "Ed448");
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
         assert!(
             reason.starts_with(
-                "TLS 1.3: the server signs only with ED448, which no rustls provider verifies"
+                "TLS 1.3: the server signs only with ed448, which no rustls provider verifies"
             ),
             "{provider}: {reason}"
         );
@@ -172,18 +172,18 @@ fn tls13_only() {
     }
     let groups = names(&report, "TLS 1.3", "groups");
     assert!(
-        groups.starts_with(&["X25519".to_owned(), "secp256r1".to_owned()]),
+        groups.starts_with(&["x25519".to_owned(), "secp256r1".to_owned()]),
         "{groups:?}"
     );
     assert_eq!(
         names(&report, "TLS 1.3", "signature_schemes"),
-        ["ECDSA_NISTP256_SHA256"]
+        ["ecdsa_secp256r1_sha256"]
     );
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(compatible, "{provider}: {reason}");
         assert!(
-            reason.starts_with("handshake succeeded: TLS 1.3, TLS13_"),
+            reason.starts_with("handshake succeeded: TLS 1.3, TLS_"),
             "{reason}"
         );
     }
@@ -221,7 +221,7 @@ fn normal_rsa_and_ecdsa_server() {
         );
     }
     let schemes13 = names(&report, "TLS 1.3", "signature_schemes");
-    for scheme in ["ECDSA_NISTP256_SHA256", "RSA_PSS_SHA256"] {
+    for scheme in ["ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"] {
         assert!(
             schemes13.contains(&scheme.to_owned()),
             "{scheme} missing from {schemes13:?}"
@@ -229,7 +229,7 @@ fn normal_rsa_and_ecdsa_server() {
     }
     let schemes12 = names(&report, "TLS 1.2", "signature_schemes");
     assert!(
-        schemes12.contains(&"RSA_PKCS1_SHA256".to_owned()),
+        schemes12.contains(&"rsa_pkcs1_sha256".to_owned()),
         "{schemes12:?}"
     );
     for provider in ["aws-lc-rs", "ring"] {

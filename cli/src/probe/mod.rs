@@ -9,6 +9,7 @@
 //! ([`verdict`]), or else from [`tlspin::explain`].
 
 pub mod catalog;
+pub mod iana;
 pub mod parse;
 pub mod scan;
 pub mod tls13_schemes;
@@ -206,7 +207,15 @@ fn version_reports(
 fn not_implemented_note(suite: u16) -> String {
     match (suite_kx(suite), suite_mode(suite)) {
         (Kx::Rsa, _) => "static-RSA key exchange: rustls never implements it".into(),
+        (Kx::DhAnon | Kx::EcdhAnon, _) => {
+            "anonymous key exchange, no server authentication: rustls never implements it".into()
+        }
+        (_, Some(Mode::Null)) => "no encryption: rustls never implements it".into(),
+        (_, Some(Mode::Stream)) => "RC4: rustls never implements it".into(),
         (_, Some(Mode::Cbc)) => "CBC mode: rustls never implements it".into(),
+        (Kx::Psk | Kx::DhePsk | Kx::EcdhePsk | Kx::RsaPsk, _) => {
+            "pre-shared-key suite: rustls' providers implement none".into()
+        }
         (Kx::Dhe, _) => "finite-field DHE: not in rustls' default providers".into(),
         _ => "not in rustls' default providers".into(),
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use rustls::crypto::CryptoProvider;
 
 use super::catalog::{
-    candidate_groups, candidate_schemes, suite_kx, Kx, LEGACY_SUITES, TLS13_SUITES,
+    candidate_groups, candidate_schemes, legacy_candidates, suite_kx, tls13_candidates, Kx,
 };
 use super::parse::{parse_server_flight, Progress, Reply, ServerHello, TLS12, TLS13};
 use super::tls13_schemes;
@@ -77,7 +77,7 @@ pub fn scan(
         };
         Ok::<_, Failure>(exchange(target, &hello)?.filter(|hello| hello.version == TLS13))
     };
-    let suites = enumerate(&TLS13_SUITES, |offer| {
+    let suites = enumerate(&tls13_candidates(), |offer| {
         Ok(ask13(offer, &groups)?.map(|hello| hello.cipher_suite))
     })?;
     if !suites.is_empty() {
@@ -98,7 +98,7 @@ pub fn scan(
         });
     }
 
-    let legacy: Vec<u16> = LEGACY_SUITES.iter().map(|suite| suite.code).collect();
+    let legacy = legacy_candidates();
     for version in [TLS12, 0x0302, 0x0301] {
         progress(&format!("{} cipher suites", version_name(version)));
         let hello = |suites: &[u16], groups: &[u16], schemes: &[u16]| -> Result<_, Failure> {
