@@ -26,6 +26,14 @@ fn static_rsa_only() {
     // Read from the plaintext TLS 1.2 Certificate message by the probe's own parser.
     assert_eq!(report["certificate"]["key_type"], "RSA 2048-bit");
     assert_eq!(report["certificate"]["pin"], library_pin(&cert).to_string());
+    assert_eq!(
+        report["key"]["summary"],
+        "RSA 2048-bit: aws-lc-rs and ring verify its signatures"
+    );
+    assert_eq!(
+        report["key"]["verified_by"],
+        serde_json::json!(["aws-lc-rs", "ring"])
+    );
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
@@ -104,6 +112,10 @@ fn p521_certificate() {
         names(&report, "TLS 1.3", "signature_schemes"),
         ["ecdsa_secp521r1_sha512"]
     );
+    assert_eq!(
+        report["key"]["summary"],
+        "ECDSA P-521: only aws-lc-rs verifies its signatures"
+    );
     let (compatible, reason) = verdict(&report, "aws-lc-rs");
     assert!(compatible, "{reason}");
     assert!(
@@ -145,6 +157,11 @@ fn ed448_only() {
     assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ed448"]);
     assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ed448"]);
     assert_eq!(report["certificate"]["key_type"], "Ed448");
+    assert_eq!(
+        report["key"]["summary"],
+        "Ed448: neither aws-lc-rs nor ring verifies its signatures"
+    );
+    assert_eq!(report["key"]["verified_by"], serde_json::json!([]));
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
@@ -243,6 +260,15 @@ fn normal_rsa_and_ecdsa_server() {
     assert!(run.stdout.contains("TLS 1.3: supported"), "{}", run.stdout);
     assert!(
         run.stdout.contains("certificate: CN=localhost, "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\nkey: ECDSA P-256: aws-lc-rs and ring verify its signatures\n")
+            || run
+                .stdout
+                .contains("\nkey: RSA 2048-bit: aws-lc-rs and ring verify its signatures\n"),
         "{}",
         run.stdout
     );

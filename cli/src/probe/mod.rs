@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::certinfo::{describe, CertInfo};
 use crate::exit::{Exit, Failure};
+use crate::keytype::{key_support, KeySupport};
 use crate::net::{handshake, HandshakeError, Target};
 use crate::providers::{inspecting_config, providers};
 use catalog::{group_name, scheme_name, suite_kx, suite_mode, suite_name, Kx, Mode};
@@ -38,6 +39,9 @@ pub struct ProbeReport {
     /// The leaf certificate the server presented.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertInfo>,
+    /// The leaf certificate's key and which providers verify its signatures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeySupport>,
     /// Why the leaf certificate could not be described (or that none was seen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_problem: Option<String>,
@@ -158,6 +162,10 @@ pub fn probe(target: &Target, progress: &mut dyn FnMut(&str)) -> Result<ProbeRep
         target: target.display(),
         server_name: target.sni().map(str::to_owned),
         certificate,
+        key: profile
+            .certificate
+            .as_deref()
+            .and_then(|der| key_support(der, &all)),
         certificate_problem,
         versions: version_reports(&profile, &all),
         providers: verdicts,
@@ -238,6 +246,9 @@ pub fn render(report: &ProbeReport) -> String {
             let _ = writeln!(out, "certificate: {problem}");
         }
         (None, None) => {}
+    }
+    if let Some(key) = &report.key {
+        let _ = writeln!(out, "key: {}", key.summary);
     }
     for version in &report.versions {
         if !version.supported {
