@@ -340,3 +340,43 @@ fn sni_selects_the_certificate() {
         assert!(!suites(&with_sni, version).is_empty(), "{version}");
     }
 }
+
+/// An RSA-PSS (id-RSASSA-PSS) key signs only with rsa_pss_pss_*, which no provider verifies.
+/// Before the probe offered every IANA scheme, OpenSSL found no scheme to sign with in any of its
+/// ClientHellos and the server looked as if it supported no TLS version at all.
+#[test]
+fn rsa_pss_key_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(
+        dir.path(),
+        "rsa-pss",
+        &["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let server = SServer::start(&cert, &key, &[]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(suites(&report, "TLS 1.3").len(), 3, "{report:#}");
+    let pss = [
+        "rsa_pss_pss_sha256",
+        "rsa_pss_pss_sha384",
+        "rsa_pss_pss_sha512",
+    ];
+    let schemes13 = names(&report, "TLS 1.3", "signature_schemes");
+    let schemes12 = names(&report, "TLS 1.2", "signature_schemes");
+    for scheme in pss {
+        assert!(schemes13.contains(&scheme.to_owned()), "{schemes13:?}");
+        assert!(schemes12.contains(&scheme.to_owned()), "{schemes12:?}");
+    }
+    assert_eq!(
+        report["key"]["summary"],
+        "RSA-PSS 2048-bit: neither aws-lc-rs nor ring verifies its signatures"
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with("TLS 1.3: the server signs only with rsa_pss_pss_sha"),
+            "{provider}: {reason}"
+        );
+    }
+}
