@@ -45,7 +45,7 @@ pub struct ProbeReport {
     /// Why the leaf certificate could not be described (or that none was seen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_problem: Option<String>,
-    /// TLS 1.3 down to TLS 1.0, each supported or not.
+    /// TLS 1.3 down to SSL 3.0, each supported or not.
     pub versions: Vec<VersionReport>,
     /// One verdict per rustls provider.
     pub providers: Vec<ProviderVerdict>,

@@ -18,8 +18,8 @@ use crate::net::Target;
 /// certificate chain is far smaller).
 const MAX_REPLY: usize = 256 * 1024;
 
-/// TLS 1.3, 1.2, 1.1, 1.0: the versions the probe asks about, newest first.
-pub const VERSIONS: [u16; 4] = [TLS13, TLS12, 0x0302, 0x0301];
+/// TLS 1.3, 1.2, 1.1, 1.0 and SSL 3.0: the versions the probe asks about, newest first.
+pub const VERSIONS: [u16; 5] = [TLS13, TLS12, 0x0302, 0x0301, 0x0300];
 
 /// What the server supports in one protocol version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +99,7 @@ pub fn scan(
     }
 
     let legacy = legacy_candidates();
-    for version in [TLS12, 0x0302, 0x0301] {
+    for version in [TLS12, 0x0302, 0x0301, 0x0300] {
         progress(&format!("{} cipher suites", version_name(version)));
         let hello = |suites: &[u16], groups: &[u16], schemes: &[u16]| -> Result<_, Failure> {
             let hello = ClientHello {
@@ -171,6 +171,7 @@ pub fn version_name(version: u16) -> String {
         TLS12 => "TLS 1.2".into(),
         0x0302 => "TLS 1.1".into(),
         0x0301 => "TLS 1.0".into(),
+        0x0300 => "SSL 3.0".into(),
         other => format!("version 0x{other:04x}"),
     }
 }

@@ -25,8 +25,8 @@ pub fn analyse(
             .map(|v| version_name(v.version))
             .collect();
         return Err(vec![if seen.is_empty() {
-            "the server accepted none of the probe's ClientHellos (TLS 1.0 to 1.3, with every \
-             common cipher suite); it may not be a TLS server, or it may require client \
+            "the server accepted none of the probe's ClientHellos (SSL 3.0 to TLS 1.3, with \
+             every IANA cipher suite); it may not be a TLS server, or it may require client \
              parameters the probe does not send"
                 .to_owned()
         } else {
