@@ -129,15 +129,35 @@ fn hex(code: u16) -> String {
 }
 
 /// Cipher suites to offer in a TLS 1.3 ClientHello: every TLS 1.3 suite of the registry (and
-/// ECCPWD, defined for both TLS 1.2 and 1.3).
+/// ECCPWD, defined for both TLS 1.2 and 1.3), by code point.
 pub fn tls13_candidates() -> Vec<u16> {
     offered(|kx| matches!(kx, Kx::Tls13 | Kx::EccPwd))
 }
 
 /// Cipher suites to offer in a TLS 1.0–1.2 ClientHello: every suite of the registry that is not
-/// TLS 1.3-only and not a signalling value.
+/// TLS 1.3-only and not a signalling value. Many servers pick by the client's order, which then
+/// becomes the order the probe reports, so the offer runs as a modern client's would: AEAD, then
+/// CBC, then the rest, and within each ECDHE, DHE, static RSA, then the rest.
 pub fn legacy_candidates() -> Vec<u16> {
-    offered(|kx| !matches!(kx, Kx::Tls13 | Kx::Signal))
+    let mut suites: Vec<&Suite> = CIPHER_SUITES
+        .iter()
+        .filter(|suite| !matches!(suite.kx, Kx::Tls13 | Kx::Signal))
+        .collect();
+    suites.sort_by_key(|suite| {
+        let mode = match suite.mode {
+            Mode::Aead => 0,
+            Mode::Cbc => 1,
+            _ => 2,
+        };
+        let kx = match suite.kx {
+            Kx::Ecdhe => 0,
+            Kx::Dhe => 1,
+            Kx::Rsa => 2,
+            _ => 3,
+        };
+        (mode, kx)
+    });
+    suites.iter().map(|suite| suite.code).collect()
 }
 
 fn offered(keep: impl Fn(Kx) -> bool) -> Vec<u16> {
@@ -179,4 +199,71 @@ fn unique(items: impl Iterator<Item = u16>) -> Vec<u16> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_suite_is_offered_once_in_the_right_hello() {
+        let legacy = legacy_candidates();
+        let tls13 = tls13_candidates();
+        // 352 registry suites: 15 TLS 1.3-only, 3 signalling values, 4 ECCPWD in both hellos.
+        assert_eq!(CIPHER_SUITES.len(), 352);
+        assert_eq!(legacy.len(), 352 - 15 - 3);
+        assert_eq!(tls13.len(), 15 + 4);
+        assert_eq!(unique(legacy.iter().copied()).len(), legacy.len());
+        for code in [0x0000, 0x00ff, 0x5600] {
+            assert!(
+                !legacy.contains(&code) && !tls13.contains(&code),
+                "{code:#06x}"
+            );
+        }
+        for code in [0x1301, 0x1305, 0x00c6, 0x00c7, 0xc103, 0xc0b4] {
+            assert!(
+                tls13.contains(&code) && !legacy.contains(&code),
+                "{code:#06x}"
+            );
+        }
+        assert_eq!(legacy.first(), Some(&0xc02b), "ECDHE AEAD first");
+        assert_eq!(
+            suite_name(0xc02b),
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+        );
+        assert_eq!(suite_name(0x00fe), "0x00fe");
+        assert_eq!(suite_kx(0x00fe), Kx::Unknown);
+        assert_eq!(suite_kx(0xc100), Kx::Gost);
+        assert_eq!(suite_mode(0x0004), Some(Mode::Stream));
+        assert_eq!(suite_kx(0xc0aa), Kx::DhePsk);
+    }
+
+    #[test]
+    fn every_scheme_and_group_is_offered_and_named() {
+        let schemes = candidate_schemes(&crate::providers::providers());
+        assert_eq!(schemes.len(), SIGNATURE_SCHEMES.len());
+        for (code, name) in [
+            (0x0808, "ed448"),
+            (0x081a, "ecdsa_brainpoolP256r1tls13_sha256"),
+            (0x0708, "sm2sig_sm3"),
+            (0x0904, "mldsa44"),
+            (0x0101, "rsa_pkcs1_md5"),
+            (0x0302, "dsa_sha224"),
+        ] {
+            assert!(schemes.contains(&code), "{name}");
+            assert_eq!(scheme_name(code), name);
+        }
+        let groups = candidate_groups();
+        assert_eq!(groups.len(), GROUPS.len());
+        for (code, name) in [
+            (0x11ec, "X25519MLKEM768"),
+            (0x0201, "MLKEM768"),
+            (0x0029, "curveSM2"),
+            (0xff01, "arbitrary_explicit_prime_curves"),
+        ] {
+            assert!(groups.contains(&code), "{name}");
+            assert_eq!(group_name(code), name);
+        }
+        assert_eq!(scheme_name(0xfefe), "0xfefe");
+    }
 }
