@@ -252,6 +252,14 @@ fn cases() -> Vec<Case> {
         gnutls_case("rsa", "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+3DES-CBC:+SHA1"),
         gnutls_case("rsa", "NORMAL:-KX-ALL:+DHE-RSA"),
         gnutls_case("p256", "NORMAL:+AES-128-CCM-8:+AES-256-CCM-8"),
+        gnutls_case("p256", "NORMAL:-CIPHER-ALL:+AES-128-CCM:+AES-256-CCM"),
+        gnutls_case("rsa", "NORMAL:-CIPHER-ALL:+CHACHA20-POLY1305"),
+        gnutls_case("p384", "NORMAL:-VERS-ALL:+VERS-TLS1.3"),
+        gnutls_case("p256", "SECURE128"),
+        gnutls_case("rsa", "PFS"),
+        gnutls_case("rsa", "NORMAL:+ANON-ECDH:+ANON-DH"),
+        gnutls_case("rsa", "NORMAL:+RSA:+ARCFOUR-128"),
+        gnutls_case("p256", "NORMAL:+NULL:+SHA1:+SHA256"),
         Case {
             server_order: true,
             ..gnutls_case("rsa", "NORMAL:%SERVER_PRECEDENCE")
