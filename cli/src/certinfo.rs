@@ -6,10 +6,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use tlspin::Pin;
-use x509_parser::oid_registry::{
-    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
-    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS, OID_SIG_ED25519, OID_SIG_ED448,
-};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::time::ASN1Time;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -155,35 +151,10 @@ fn general_name(name: &GeneralName<'_>) -> String {
     }
 }
 
-/// The key type of a SubjectPublicKeyInfo, as `tlspin pin` names it.
+/// The key type of a SubjectPublicKeyInfo, as `tlspin pin` names it (see
+/// [`crate::keytype::key_type`]).
 pub fn key_type(spki: &SubjectPublicKeyInfo<'_>) -> String {
-    let algorithm = &spki.algorithm.algorithm;
-    let bits = spki.parsed().map(|key| key.key_size()).unwrap_or(0);
-    if *algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
-        let curve = spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.as_oid().ok());
-        return match curve {
-            Some(c) if c == OID_EC_P256 => "ECDSA P-256".into(),
-            Some(c) if c == OID_NIST_EC_P384 => "ECDSA P-384".into(),
-            Some(c) if c == OID_NIST_EC_P521 => "ECDSA P-521".into(),
-            Some(c) => format!("EC, curve {c}"),
-            None => "EC, unnamed curve".into(),
-        };
-    }
-    if *algorithm == OID_PKCS1_RSAENCRYPTION {
-        format!("RSA {bits}-bit")
-    } else if *algorithm == OID_PKCS1_RSASSAPSS {
-        format!("RSA-PSS {bits}-bit")
-    } else if *algorithm == OID_SIG_ED25519 {
-        "Ed25519".into()
-    } else if *algorithm == OID_SIG_ED448 {
-        "Ed448".into()
-    } else {
-        format!("unknown key algorithm {algorithm}")
-    }
+    crate::keytype::key_type(spki)
 }
 
 /// A public key read from a file (`openssl pkey -pubout`): its type and pins.

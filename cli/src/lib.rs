@@ -17,6 +17,7 @@
 
 pub mod certinfo;
 pub mod exit;
+pub mod keytype;
 pub mod net;
 pub mod pin;
 pub mod probe;

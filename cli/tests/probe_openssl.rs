@@ -26,6 +26,14 @@ fn static_rsa_only() {
     // Read from the plaintext TLS 1.2 Certificate message by the probe's own parser.
     assert_eq!(report["certificate"]["key_type"], "RSA 2048-bit");
     assert_eq!(report["certificate"]["pin"], library_pin(&cert).to_string());
+    assert_eq!(
+        report["key"]["summary"],
+        "RSA 2048-bit: aws-lc-rs and ring verify its signatures"
+    );
+    assert_eq!(
+        report["key"]["verified_by"],
+        serde_json::json!(["aws-lc-rs", "ring"])
+    );
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
@@ -65,14 +73,14 @@ fn ecdsa_sha1_only() {
     );
     assert_eq!(
         names(&report, "TLS 1.2", "signature_schemes"),
-        ["ECDSA_SHA1_Legacy"]
+        ["ecdsa_sha1"]
     );
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
         assert!(
             reason.starts_with(
-                "TLS 1.2: the server signs only with ECDSA_SHA1_Legacy, which no rustls \
+                "TLS 1.2: the server signs only with ecdsa_sha1, which no rustls \
                  provider verifies"
             ),
             "{provider}: {reason}"
@@ -95,14 +103,18 @@ fn p521_certificate() {
     assert_eq!(
         suites(&report, "TLS 1.3"),
         [
-            "TLS13_AES_128_GCM_SHA256",
-            "TLS13_AES_256_GCM_SHA384",
-            "TLS13_CHACHA20_POLY1305_SHA256"
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256"
         ]
     );
     assert_eq!(
         names(&report, "TLS 1.3", "signature_schemes"),
-        ["ECDSA_NISTP521_SHA512"]
+        ["ecdsa_secp521r1_sha512"]
+    );
+    assert_eq!(
+        report["key"]["summary"],
+        "ECDSA P-521: only aws-lc-rs verifies its signatures"
     );
     let (compatible, reason) = verdict(&report, "aws-lc-rs");
     assert!(compatible, "{reason}");
@@ -114,7 +126,7 @@ fn p521_certificate() {
     assert!(!compatible);
     assert!(
         reason.starts_with(
-            "TLS 1.3: the server signs only with ECDSA_NISTP521_SHA512, which ring does not \
+            "TLS 1.3: the server signs only with ecdsa_secp521r1_sha512, which ring does not \
              verify (aws-lc-rs does)"
         ),
         "{reason}"
@@ -132,9 +144,9 @@ fn ed448_only() {
     assert_eq!(
         suites(&report, "TLS 1.3"),
         [
-            "TLS13_AES_128_GCM_SHA256",
-            "TLS13_AES_256_GCM_SHA384",
-            "TLS13_CHACHA20_POLY1305_SHA256"
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256"
         ]
     );
     let tls12 = suites(&report, "TLS 1.2");
@@ -142,15 +154,20 @@ fn ed448_only() {
         tls12.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_owned()),
         "{tls12:?}"
     );
-    assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ED448"]);
-    assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ED448"]);
+    assert_eq!(names(&report, "TLS 1.3", "signature_schemes"), ["ed448"]);
+    assert_eq!(names(&report, "TLS 1.2", "signature_schemes"), ["ed448"]);
     assert_eq!(report["certificate"]["key_type"], "Ed448");
+    assert_eq!(
+        report["key"]["summary"],
+        "Ed448: neither aws-lc-rs nor ring verifies its signatures"
+    );
+    assert_eq!(report["key"]["verified_by"], serde_json::json!([]));
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(!compatible, "{provider}");
         assert!(
             reason.starts_with(
-                "TLS 1.3: the server signs only with ED448, which no rustls provider verifies"
+                "TLS 1.3: the server signs only with ed448, which no rustls provider verifies"
             ),
             "{provider}: {reason}"
         );
@@ -172,18 +189,18 @@ fn tls13_only() {
     }
     let groups = names(&report, "TLS 1.3", "groups");
     assert!(
-        groups.starts_with(&["X25519".to_owned(), "secp256r1".to_owned()]),
+        groups.starts_with(&["x25519".to_owned(), "secp256r1".to_owned()]),
         "{groups:?}"
     );
     assert_eq!(
         names(&report, "TLS 1.3", "signature_schemes"),
-        ["ECDSA_NISTP256_SHA256"]
+        ["ecdsa_secp256r1_sha256"]
     );
     for provider in ["aws-lc-rs", "ring"] {
         let (compatible, reason) = verdict(&report, provider);
         assert!(compatible, "{provider}: {reason}");
         assert!(
-            reason.starts_with("handshake succeeded: TLS 1.3, TLS13_"),
+            reason.starts_with("handshake succeeded: TLS 1.3, TLS_"),
             "{reason}"
         );
     }
@@ -221,7 +238,7 @@ fn normal_rsa_and_ecdsa_server() {
         );
     }
     let schemes13 = names(&report, "TLS 1.3", "signature_schemes");
-    for scheme in ["ECDSA_NISTP256_SHA256", "RSA_PSS_SHA256"] {
+    for scheme in ["ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"] {
         assert!(
             schemes13.contains(&scheme.to_owned()),
             "{scheme} missing from {schemes13:?}"
@@ -229,7 +246,7 @@ fn normal_rsa_and_ecdsa_server() {
     }
     let schemes12 = names(&report, "TLS 1.2", "signature_schemes");
     assert!(
-        schemes12.contains(&"RSA_PKCS1_SHA256".to_owned()),
+        schemes12.contains(&"rsa_pkcs1_sha256".to_owned()),
         "{schemes12:?}"
     );
     for provider in ["aws-lc-rs", "ring"] {
@@ -243,6 +260,15 @@ fn normal_rsa_and_ecdsa_server() {
     assert!(run.stdout.contains("TLS 1.3: supported"), "{}", run.stdout);
     assert!(
         run.stdout.contains("certificate: CN=localhost, "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\nkey: ECDSA P-256: aws-lc-rs and ring verify its signatures\n")
+            || run
+                .stdout
+                .contains("\nkey: RSA 2048-bit: aws-lc-rs and ring verify its signatures\n"),
         "{}",
         run.stdout
     );
@@ -312,5 +338,45 @@ fn sni_selects_the_certificate() {
             "{version}"
         );
         assert!(!suites(&with_sni, version).is_empty(), "{version}");
+    }
+}
+
+/// An RSA-PSS (id-RSASSA-PSS) key signs only with rsa_pss_pss_*, which no provider verifies.
+/// Before the probe offered every IANA scheme, OpenSSL found no scheme to sign with in any of its
+/// ClientHellos and the server looked as if it supported no TLS version at all.
+#[test]
+fn rsa_pss_key_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(
+        dir.path(),
+        "rsa-pss",
+        &["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let server = SServer::start(&cert, &key, &[]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(suites(&report, "TLS 1.3").len(), 3, "{report:#}");
+    let pss = [
+        "rsa_pss_pss_sha256",
+        "rsa_pss_pss_sha384",
+        "rsa_pss_pss_sha512",
+    ];
+    let schemes13 = names(&report, "TLS 1.3", "signature_schemes");
+    let schemes12 = names(&report, "TLS 1.2", "signature_schemes");
+    for scheme in pss {
+        assert!(schemes13.contains(&scheme.to_owned()), "{schemes13:?}");
+        assert!(schemes12.contains(&scheme.to_owned()), "{schemes12:?}");
+    }
+    assert_eq!(
+        report["key"]["summary"],
+        "RSA-PSS 2048-bit: neither aws-lc-rs nor ring verifies its signatures"
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with("TLS 1.3: the server signs only with rsa_pss_pss_sha"),
+            "{provider}: {reason}"
+        );
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod catalog;
 pub mod handshakes;
+pub mod iana;
 pub mod parse;
 pub mod pool;
 pub mod scan;
@@ -30,6 +31,7 @@ use std::thread;
 
 use crate::certinfo::{describe, CertInfo};
 use crate::exit::{Exit, Failure};
+use crate::keytype::{key_support, KeySupport};
 use crate::net::{HandshakeError, Target};
 use crate::providers::providers;
 use catalog::{group_name, scheme_name, suite_kx, suite_mode, suite_name, Kx, Mode};
@@ -51,10 +53,13 @@ pub struct ProbeReport {
     /// The leaf certificate the server presented.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertInfo>,
+    /// The leaf certificate's key and which providers verify its signatures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeySupport>,
     /// Why the leaf certificate could not be described (or that none was seen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_problem: Option<String>,
-    /// TLS 1.3 down to TLS 1.0, each supported or not.
+    /// TLS 1.3 down to SSL 3.0, each supported or not.
     pub versions: Vec<VersionReport>,
     /// One verdict per rustls provider.
     pub providers: Vec<ProviderVerdict>,
@@ -137,9 +142,12 @@ pub struct VersionReport {
     pub version: String,
     /// Whether the server accepted a ClientHello for this version.
     pub supported: bool,
-    /// Its cipher suites: the one the server picks when offered all of them first, then the
-    /// rest in the probe's catalogue order.
+    /// Its cipher suites: in the server's order of preference if it imposes one
+    /// (`server_order`); otherwise the one it picks when offered all of them first, then the
+    /// rest in the order the probe offers them (a modern client's: AEAD, then CBC, ...).
     pub cipher_suites: Vec<SuiteReport>,
+    /// Whether the server picks suites by its own order rather than the client's.
+    pub server_order: bool,
     /// Its key-exchange groups (names).
     pub groups: Vec<String>,
     /// The signature schemes it signs with (names).
@@ -257,6 +265,10 @@ pub fn probe(
         target: target.display(),
         server_name: target.sni().map(str::to_owned),
         certificate,
+        key: profile
+            .certificate
+            .as_deref()
+            .and_then(|der| key_support(der, &all)),
         certificate_problem,
         versions: version_reports(&profile, &all),
         providers: verdicts,
@@ -453,6 +465,7 @@ fn version_reports(
             VersionReport {
                 version: version_name(*version),
                 supported: support.is_some(),
+                server_order: support.is_some_and(|s| s.server_order),
                 cipher_suites: support
                     .map(|s| s.suites.as_slice())
                     .unwrap_or_default()
@@ -477,7 +490,15 @@ fn version_reports(
 fn not_implemented_note(suite: u16) -> String {
     match (suite_kx(suite), suite_mode(suite)) {
         (Kx::Rsa, _) => "static-RSA key exchange: rustls never implements it".into(),
+        (Kx::DhAnon | Kx::EcdhAnon, _) => {
+            "anonymous key exchange, no server authentication: rustls never implements it".into()
+        }
+        (_, Some(Mode::Null)) => "no encryption: rustls never implements it".into(),
+        (_, Some(Mode::Stream)) => "RC4: rustls never implements it".into(),
         (_, Some(Mode::Cbc)) => "CBC mode: rustls never implements it".into(),
+        (Kx::Psk | Kx::DhePsk | Kx::EcdhePsk | Kx::RsaPsk, _) => {
+            "pre-shared-key suite: rustls' providers implement none".into()
+        }
         (Kx::Dhe, _) => "finite-field DHE: not in rustls' default providers".into(),
         _ => "not in rustls' default providers".into(),
     }
@@ -501,13 +522,23 @@ pub fn render(report: &ProbeReport) -> String {
         }
         (None, None) => {}
     }
+    if let Some(key) = &report.key {
+        let _ = writeln!(out, "key: {}", key.summary);
+    }
     for version in &report.versions {
         if !version.supported {
             let _ = writeln!(out, "\n{}: not supported", version.version);
             continue;
         }
         let _ = writeln!(out, "\n{}: supported", version.version);
-        let _ = writeln!(out, "  cipher suites:");
+        let order = if version.server_order {
+            "the server's order of preference"
+        } else if version.cipher_suites.len() > 1 {
+            "the server follows the client's order"
+        } else {
+            "one suite"
+        };
+        let _ = writeln!(out, "  cipher suites ({order}):");
         for suite in &version.cipher_suites {
             match &suite.note {
                 Some(note) => {

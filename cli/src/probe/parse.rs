@@ -287,8 +287,9 @@ fn parse_server_key_exchange(
             r.vec_u16("the DH public value")?;
             None
         }
-        // Static RSA sends no ServerKeyExchange; anything else is not understood.
-        Kx::Rsa | Kx::Tls13 | Kx::Unknown => return Ok((None, None)),
+        // Static RSA sends no ServerKeyExchange; the others' (anonymous, PSK, SRP, ...) carry
+        // no group or signature the scan asks about.
+        _ => return Ok((None, None)),
     };
     let scheme = if hello.version == TLS12 {
         Some(r.u16("the signature scheme")?)

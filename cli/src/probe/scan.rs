@@ -15,7 +15,7 @@ use std::time::Instant;
 use rustls::crypto::CryptoProvider;
 
 use super::catalog::{
-    candidate_groups, candidate_schemes, suite_kx, Kx, LEGACY_SUITES, TLS13_SUITES,
+    candidate_groups, candidate_schemes, legacy_candidates, suite_kx, tls13_candidates, Kx,
 };
 use super::parse::{parse_server_flight, Progress, Reply, ServerHello, TLS12, TLS13};
 use super::pool::Pool;
@@ -55,6 +55,9 @@ pub struct VersionSupport {
     /// rustls; TLS 1.2: from ServerKeyExchanges; empty with static RSA key exchange, which signs
     /// nothing).
     pub schemes: Vec<u16>,
+    /// Whether the server picks suites by its own order of preference (then `suites` is in that
+    /// order) rather than by the client's.
+    pub server_order: bool,
 }
 
 /// Everything the scan found, one entry per supported version, newest first.
@@ -78,6 +81,7 @@ type VersionScan = (Option<VersionSupport>, Option<Vec<u8>>);
 
 /// The candidates every question draws from.
 struct Candidates {
+    tls13_suites: Vec<u16>,
     legacy_suites: Vec<u16>,
     groups: Vec<u16>,
     schemes: Vec<u16>,
@@ -92,7 +96,8 @@ pub fn scan(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<ServerProfile, Failure> {
     let candidates = Candidates {
-        legacy_suites: LEGACY_SUITES.iter().map(|suite| suite.code).collect(),
+        tls13_suites: tls13_candidates(),
+        legacy_suites: legacy_candidates(),
         groups: candidate_groups(),
         schemes: candidate_schemes(providers),
     };
@@ -141,7 +146,7 @@ fn scan_tls13(pool: &Pool<'_>, candidates: &Candidates) -> Result<VersionScan, F
     };
     let (first, (scheme, leaf)) = thread::scope(|s| {
         let signing = s.spawn(|| tls13_schemes::signed_with(pool, &candidates.schemes));
-        let first = ask(&TLS13_SUITES, &candidates.groups);
+        let first = ask(&candidates.tls13_suites, &candidates.groups);
         (first, join(signing))
     });
     let Some(first) = first? else {
@@ -150,7 +155,7 @@ fn scan_tls13(pool: &Pool<'_>, candidates: &Candidates) -> Result<VersionScan, F
     let (suites, groups, schemes) = thread::scope(|s| {
         let groups = s.spawn(|| match first.group.filter(|_| first.hello_retry) {
             Some(group) => enumerate_rest(group, &candidates.groups, SMALL_BUCKETS, |offer| {
-                Ok(ask(&TLS13_SUITES, offer)?
+                Ok(ask(&candidates.tls13_suites, offer)?
                     .filter(|hello| hello.hello_retry)
                     .and_then(|hello| hello.group))
             }),
@@ -162,16 +167,18 @@ fn scan_tls13(pool: &Pool<'_>, candidates: &Candidates) -> Result<VersionScan, F
             }),
             None => Ok(Vec::new()),
         });
-        let suites = enumerate_rest(first.cipher_suite, &TLS13_SUITES, 2, |offer| {
+        let suites = suites_in_order(first.cipher_suite, &candidates.tls13_suites, 2, |offer| {
             Ok(ask(offer, &candidates.groups)?.map(|hello| hello.cipher_suite))
         });
         (suites, join(groups), join(schemes))
     });
+    let (suites, server_order) = suites?;
     let support = VersionSupport {
         version: TLS13,
-        suites: suites?,
+        suites,
         groups: groups?,
         schemes: schemes?,
+        server_order,
     };
     Ok((Some(support), leaf))
 }
@@ -244,17 +251,19 @@ fn scan_legacy(
             }
         });
         let suites =
-            enumerate_rest(first.cipher_suite, all, SUITE_BUCKETS, |offer| {
+            suites_in_order(first.cipher_suite, all, SUITE_BUCKETS, |offer| {
                 Ok(ask(offer, &candidates.groups, &candidates.schemes)?
                     .map(|hello| hello.cipher_suite))
             });
         (suites, join(groups), join(schemes))
     });
+    let (suites, server_order) = suites?;
     let support = VersionSupport {
         version,
-        suites: suites?,
+        suites,
         groups: groups?,
         schemes: schemes?,
+        server_order,
     };
     Ok((Some(support), leaf))
 }
@@ -338,6 +347,39 @@ pub fn enumerate_rest(
     let mut out = vec![first];
     out.extend(rest.into_iter().filter(|c| accepted.contains(c)));
     Ok(out)
+}
+
+/// The cipher suites the server accepts ([`enumerate_rest`]), and whether it picks by its own
+/// order: then they are returned in that order. A hello offering every candidate in reverse
+/// order, sent alongside, tells: a server that follows the client's order picks another suite
+/// than `first`. A server with its own order is asked for it one suite at a time, as a
+/// sequential scanner does: one connection per suite, each after the last.
+fn suites_in_order(
+    first: u16,
+    candidates: &[u16],
+    buckets: usize,
+    attempt: impl Fn(&[u16]) -> Result<Option<u16>, Failure> + Sync,
+) -> Result<(Vec<u16>, bool), Failure> {
+    let reversed: Vec<u16> = candidates.iter().rev().copied().collect();
+    let (found, reversed_pick) = thread::scope(|s| {
+        let reversed_pick = s.spawn(|| attempt(&reversed));
+        let found = enumerate_rest(first, candidates, buckets, &attempt);
+        (found, join(reversed_pick))
+    });
+    let found = found?;
+    let server_order = found.len() > 1 && reversed_pick? == Some(first);
+    if !server_order {
+        return Ok((found, false));
+    }
+    let rest: Vec<u16> = found.iter().copied().filter(|s| *s != first).collect();
+    let mut ordered = vec![first];
+    ordered.extend(enumerate(&rest, &attempt)?);
+    // A server whose answers change between connections keeps the discovery's list.
+    if ordered.len() == found.len() {
+        Ok((ordered, true))
+    } else {
+        Ok((found, true))
+    }
 }
 
 /// Offers `candidates`, removes what the server picked, and repeats until the server picks

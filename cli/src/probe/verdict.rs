@@ -25,8 +25,8 @@ pub fn analyse(
             .map(|v| version_name(v.version))
             .collect();
         return Err(vec![if seen.is_empty() {
-            "the server accepted none of the probe's ClientHellos (TLS 1.0 to 1.3, with every \
-             common cipher suite); it may not be a TLS server, or it may require client \
+            "the server accepted none of the probe's ClientHellos (SSL 3.0 to TLS 1.3, with \
+             every IANA cipher suite); it may not be a TLS server, or it may require client \
              parameters the probe does not send"
                 .to_owned()
         } else {
@@ -88,7 +88,7 @@ fn analyse_version(
                 .ok_or_else(|| {
                     format!(
                         "the server offers only {} for key exchange; {name} implements {}; \
-                         enable X25519 or secp256r1 on the server",
+                         enable x25519 or secp256r1 on the server",
                         names(&support.groups, group_name),
                         names(&provider_groups, group_name)
                     )
@@ -155,8 +155,9 @@ fn no_common_suite(support: &VersionSupport, name: &str, all: &[(&str, CryptoPro
         suite_kx(s) == Kx::Dhe && suite_mode(s) == Some(Mode::Aead)
     });
     class("other", &|s| {
-        matches!(suite_kx(s), Kx::Tls13 | Kx::Ecdhe | Kx::Unknown)
+        suite_kx(s) != Kx::Rsa
             && suite_mode(s) != Some(Mode::Cbc)
+            && !(suite_kx(s) == Kx::Dhe && suite_mode(s) == Some(Mode::Aead))
     });
     let any_provider = all.iter().any(|(_, provider)| {
         provider
@@ -201,6 +202,7 @@ mod tests {
                 suites: suites.to_vec(),
                 groups: groups.to_vec(),
                 schemes: schemes.to_vec(),
+                server_order: false,
             }],
             certificate: None,
         }
@@ -235,7 +237,7 @@ mod tests {
         let (aws_name, aws) = &all[0];
         assert_eq!(
             analyse(&server, aws_name, aws, &all).unwrap(),
-            "TLS 1.3, TLS13_AES_128_GCM_SHA256, X25519, ECDSA_NISTP521_SHA512"
+            "TLS 1.3, TLS_AES_128_GCM_SHA256, x25519, ecdsa_secp521r1_sha512"
         );
     }
 

@@ -3,8 +3,9 @@
 /// The parameters of one probing ClientHello.
 #[derive(Debug, Clone)]
 pub struct ClientHello<'a> {
-    /// `legacy_version`: 0x0300 (SSL 3.0: no extensions are sent), 0x0301 (TLS 1.0), 0x0302
-    /// (TLS 1.1) or 0x0303 (TLS 1.2 and 1.3).
+    /// `legacy_version`: 0x0300 (SSL 3.0), 0x0301 (TLS 1.0), 0x0302 (TLS 1.1) or 0x0303
+    /// (TLS 1.2 and 1.3). An SSL 3.0 hello goes in an SSL 3.0 record and has no extensions (SSL
+    /// 3.0 defines none).
     pub version: u16,
     /// Offer TLS 1.3 only: a `supported_versions` extension naming TLS 1.3 and an empty
     /// `key_share`, so a TLS 1.3 server answers with a HelloRetryRequest naming its group.
@@ -19,7 +20,6 @@ pub struct ClientHello<'a> {
     pub server_name: Option<&'a str>,
 }
 
-const SSL3: u16 = 0x0300;
 const EXT_SERVER_NAME: u16 = 0;
 const EXT_SUPPORTED_GROUPS: u16 = 10;
 const EXT_EC_POINT_FORMATS: u16 = 11;
@@ -49,6 +49,9 @@ impl ClientHello<'_> {
         }
         put_u16_list(&mut body, self.suites);
         body.extend_from_slice(&[1, 0]); // compression methods: null only
+        if self.version == SSL30 {
+            return record(SSL30, &body);
+        }
 
         let mut extensions = Vec::new();
         if let Some(name) = self.server_name {
@@ -74,22 +77,26 @@ impl ClientHello<'_> {
             put_extension(&mut extensions, EXT_SUPPORTED_VERSIONS, &[2, 0x03, 0x04]);
             put_extension(&mut extensions, EXT_KEY_SHARE, &[0, 0]);
         }
-        // SSL 3.0 has no extensions: an SSL 3.0-only server may refuse a hello that has them.
-        if self.version != SSL3 {
-            put_vec_u16(&mut body, &extensions);
-        }
-
-        let mut handshake = vec![1]; // client_hello
-        let length = u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes();
-        handshake.extend_from_slice(length.get(1..).unwrap_or_default());
-        handshake.extend_from_slice(&body);
-
-        // A handshake record; its version is TLS 1.0's (the legacy value every server accepts),
-        // SSL 3.0's in an SSL 3.0 hello.
-        let mut record = vec![22, 0x03, if self.version == SSL3 { 0x00 } else { 0x01 }];
-        put_vec_u16(&mut record, &handshake);
-        record
+        put_vec_u16(&mut body, &extensions);
+        // The TLS 1.0 record version, as TLS 1.2 and 1.3 clients send their first record.
+        record(0x0301, &body)
     }
+}
+
+/// SSL 3.0's version number.
+const SSL30: u16 = 0x0300;
+
+/// `body` as a client_hello handshake message in one handshake record of `record_version`.
+fn record(record_version: u16, body: &[u8]) -> Vec<u8> {
+    let mut handshake = vec![1]; // client_hello
+    let length = u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes();
+    handshake.extend_from_slice(length.get(1..).unwrap_or_default());
+    handshake.extend_from_slice(body);
+
+    let mut record = vec![22]; // handshake record
+    record.extend_from_slice(&record_version.to_be_bytes());
+    put_vec_u16(&mut record, &handshake);
+    record
 }
 
 /// Appends `items` as a `u16`-length-prefixed list of `u16`s.
@@ -136,5 +143,24 @@ mod tests {
         assert_eq!(hs_len, bytes.len() - 9);
         let text = bytes.windows(9).any(|w| w == b"localhost");
         assert!(text, "server_name is sent");
+    }
+
+    #[test]
+    fn ssl3_hello_has_an_ssl3_record_and_no_extensions() {
+        let hello = ClientHello {
+            version: 0x0300,
+            tls13: false,
+            suites: &[0x000a, 0x002f],
+            groups: &[0x0017],
+            schemes: &[0x0401],
+            server_name: Some("localhost"),
+        };
+        let bytes = hello.encode();
+        assert_eq!(bytes[..3], [22, 3, 0]);
+        assert_eq!(bytes[9..11], [3, 0], "client_version");
+        // record 5 + handshake header 4 + version 2 + random 32 + session id 1 + suites 2+4 +
+        // compression 2: the hello ends after its compression methods.
+        assert_eq!(bytes.len(), 5 + 4 + 2 + 32 + 1 + 6 + 2);
+        assert_eq!(bytes[bytes.len() - 2..], [1, 0]);
     }
 }

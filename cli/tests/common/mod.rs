@@ -133,6 +133,11 @@ impl GnutlsServer {
     /// Starts `gnutls-serv` with `cert`/`key` and the GnuTLS `priority` string, and waits until
     /// it listens.
     pub fn start(cert: &Path, key: &Path, priority: &str) -> Self {
+        Self::start_with(cert, key, priority, &[])
+    }
+
+    /// As [`GnutlsServer::start`], with `extra` arguments (e.g. `--pskpasswd FILE`).
+    pub fn start_with(cert: &Path, key: &Path, priority: &str, extra: &[&str]) -> Self {
         let port = {
             let probe = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("free port");
             probe.local_addr().expect("address").port()
@@ -145,6 +150,7 @@ impl GnutlsServer {
             .arg("--x509keyfile")
             .arg(key)
             .arg("--disable-client-cert")
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
