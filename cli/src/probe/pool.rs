@@ -24,6 +24,7 @@ pub struct Pool<'a> {
     opened: AtomicUsize,
     failure: Mutex<Option<Failure>>,
     abandon_unreliable: AtomicBool,
+    heard: AtomicBool,
 }
 
 /// One open connection; dropping it closes the socket and frees its slot.
@@ -45,6 +46,7 @@ impl<'a> Pool<'a> {
             opened: AtomicUsize::new(0),
             failure: Mutex::new(None),
             abandon_unreliable: AtomicBool::new(false),
+            heard: AtomicBool::new(false),
         }
     }
 
@@ -111,6 +113,16 @@ impl<'a> Pool<'a> {
     /// Stops abandoning hellos on this pool's connections.
     pub fn abandon_unreliable(&self) {
         self.abandon_unreliable.store(true, Ordering::Relaxed);
+    }
+
+    /// Records that the server sent something on one of the connections.
+    pub fn heard(&self) {
+        self.heard.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the server has sent anything on any connection.
+    pub fn has_heard(&self) -> bool {
+        self.heard.load(Ordering::Relaxed)
     }
 
     /// How many connections the pool has opened (or tried to).

@@ -119,6 +119,15 @@ pub fn scan(
         handles.into_iter().map(join).collect()
     });
     pool.stopped()?;
+    if !pool.has_heard() {
+        let target = pool.target();
+        return Err(pool.fail(Failure::network(format!(
+            "{} closed every connection without a byte of answer to the probe's ClientHellos \
+             (expected a ServerHello or an alert); is this a TLS port, or does its protocol \
+             start TLS later (--starttls)?",
+            target.display()
+        ))));
+    }
     let mut profile = ServerProfile::default();
     for result in results {
         let (support, certificate) = result?;
@@ -516,7 +525,10 @@ fn exchange_once(
                     reply.len()
                 )))
             }
-            Ok(n) => reply.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Ok(n) => {
+                pool.heard();
+                reply.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            }
             Err(e)
                 if matches!(
                     e.kind(),
