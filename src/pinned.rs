@@ -258,7 +258,13 @@ impl LeafPins {
     /// Everything that decides a verdict; the memo of matched keys only saves work.
     fn hash_options(&self, mut h: &mut dyn Hasher) -> bool {
         let server = self.peer == Peer::Server;
-        (server, self.pins(), self.check_validity, self.check_server_name).hash(&mut h);
+        (
+            server,
+            self.pins(),
+            self.check_validity,
+            self.check_server_name,
+        )
+            .hash(&mut h);
         true
     }
 }

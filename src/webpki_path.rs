@@ -65,7 +65,12 @@ impl WebPki {
     pub(crate) fn hash_config(&self, mut h: &mut dyn Hasher) {
         for anchor in &self.roots.roots {
             let constraints = anchor.name_constraints.as_deref().map(<[u8]>::as_ref);
-            (&*anchor.subject, &*anchor.subject_public_key_info, constraints).hash(&mut h);
+            (
+                &*anchor.subject,
+                &*anchor.subject_public_key_info,
+                constraints,
+            )
+                .hash(&mut h);
         }
         for algorithm in self.algorithms.iter() {
             let ids = (algorithm.public_key_alg_id(), algorithm.signature_alg_id());
