@@ -64,7 +64,7 @@ impl WebPki {
     /// Feeds `h` the trust anchors and the algorithms: with the pins, all a verdict depends on.
     pub(crate) fn hash_config(&self, mut h: &mut dyn Hasher) {
         for anchor in &self.roots.roots {
-            let constraints = anchor.name_constraints.as_deref().map(<[u8]>::as_ref);
+            let constraints: Option<&[u8]> = anchor.name_constraints.as_ref().map(|c| c.as_ref());
             (
                 &*anchor.subject,
                 &*anchor.subject_public_key_info,
