@@ -9,7 +9,7 @@ use rustls::crypto::{
     verify_tls12_signature, verify_tls13_signature, CryptoProvider, SignatureScheme,
     WebPkiSupportedAlgorithms,
 };
-use rustls::pki_types::{FipsStatus, SignatureVerificationAlgorithm};
+use rustls::pki_types::SignatureVerificationAlgorithm;
 
 /// A provider's signature verification table, answering every signature question a verifier is
 /// asked: the schemes advertised and the algorithms that check the peer's signatures come from
@@ -31,11 +31,6 @@ impl Signatures {
     /// The schemes to advertise: exactly the provider's, in its order of preference.
     pub(crate) fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-
-    /// The provider's FIPS status for every algorithm of the table.
-    pub(crate) fn fips(&self) -> FipsStatus {
-        self.algorithms.fips()
     }
 
     /// Every algorithm the table maps a scheme to, once each: the certificate signature

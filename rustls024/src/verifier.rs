@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerIdentity, SignatureVerificationInput};
 use rustls::crypto::{CryptoProvider, Identity, SignatureScheme, VerifiedIdentity};
 use rustls::enums::CertificateType;
-use rustls::pki_types::{CertificateDer, FipsStatus};
+use rustls::pki_types::CertificateDer;
 use rustls::server::danger::ClientIdentity;
 use rustls::DistinguishedName;
 use tlspin::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
@@ -81,16 +81,6 @@ fn certificate_types(raw_public_keys: bool) -> &'static [CertificateType] {
     }
 }
 
-/// The FIPS status of the provider's table, or `Unvalidated` if the policy does cryptography of
-/// its own outside the FIPS module.
-fn fips(signatures: &Signatures, policy_fips: bool) -> FipsStatus {
-    if policy_fips {
-        signatures.fips()
-    } else {
-        FipsStatus::Unvalidated
-    }
-}
-
 /// Hands the presented identity to `check` as tlspin's [`PeerChain`] (a raw public key as the
 /// chain's only "certificate", as rustls 0.23 passes it), with the verdict in rustls 0.24's terms.
 fn check_identity(
@@ -133,13 +123,6 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
     pub fn policy(&self) -> &P {
         &self.policy
     }
-
-    /// The FIPS status of the provider's signature algorithms, `Unvalidated` if the policy does
-    /// cryptography of its own outside the FIPS module ([`ServerCertPolicy::fips`]). tlspin's
-    /// pin digests run in aws-lc-rs or *ring* as tlspin was built (its `fips` feature).
-    pub fn fips(&self) -> FipsStatus {
-        fips(&self.signatures, self.policy.fips())
-    }
 }
 
 impl<P: ClientCertPolicy> ClientVerifier<P> {
@@ -155,11 +138,6 @@ impl<P: ClientCertPolicy> ClientVerifier<P> {
     /// The certificate policy.
     pub fn policy(&self) -> &P {
         &self.policy
-    }
-
-    /// The FIPS status of the provider's signature algorithms; see [`ServerVerifier::fips`].
-    pub fn fips(&self) -> FipsStatus {
-        fips(&self.signatures, self.policy.fips())
     }
 }
 
