@@ -5,10 +5,17 @@
 
 mod common;
 
+use core::hash::Hasher;
+use std::sync::Arc;
+
 use common::openssl_peer::{req_x509, SServer};
 use common::*;
+use rustls::client::danger::{
+    HandshakeSignatureValid, ServerIdentity, ServerVerifier, SignatureVerificationInput,
+};
+use rustls::crypto::{SignatureScheme, VerifiedIdentity};
 use rustls::enums::ProtocolVersion;
-use rustls::error::AlertDescription;
+use rustls::error::{AlertDescription, PeerMisbehaved};
 use tlspin::Pin;
 use tlspin_rustls024::PinnedServerVerifier;
 
@@ -47,9 +54,51 @@ fn pinned_openssl_servers_across_key_types_and_versions() {
     }
 }
 
+/// The contrast: tlspin's verifier with Ed448 added to what it advertises, as a hand-written
+/// scheme list has it (reqwest 0.12's, `tests/common/contrast.rs`). Everything else delegates.
+#[derive(Debug)]
+struct AdvertisesEd448(Arc<PinnedServerVerifier>);
+
+impl ServerVerifier for AdvertisesEd448 {
+    fn verify_identity<'a>(
+        &self,
+        identity: &ServerIdentity<'a, '_>,
+    ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
+        self.0.verify_identity(identity)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(input)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(input)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        let mut schemes = self.0.supported_verify_schemes();
+        schemes.push(SignatureScheme::ED448);
+        schemes
+    }
+
+    fn request_ocsp_response(&self) -> bool {
+        false
+    }
+
+    fn hash_config(&self, h: &mut dyn Hasher) {
+        self.0.hash_config(h);
+    }
+}
+
 /// The seed's server: TLS 1.2, only an Ed448 certificate. A verifier advertising Ed448 without
-/// verifying it dies with `PeerMisbehaved(SignedKxWithWrongAlgorithm)`; tlspin's, on either
-/// provider, gets the server's clean `handshake_failure` alert.
+/// verifying it dies with `PeerMisbehaved(SignedKxWithWrongAlgorithm)` (the contrast, under
+/// rustls 0.24 too); tlspin's, on either provider, gets the server's clean `handshake_failure`.
 #[test]
 fn ed448_tls12_server_fails_cleanly_not_with_peer_misbehaved() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,6 +106,15 @@ fn ed448_tls12_server_fails_cleanly_not_with_peer_misbehaved() {
     let server = SServer::start(&cert, &key, &["-tls1_2"]);
     for (name, provider) in providers() {
         let verifier = PinnedServerVerifier::new(provider.clone(), [pin_of(&cert)]).unwrap();
+        let contrast = Arc::new(AdvertisesEd448(verifier.clone()));
+        let config = client_config(provider.clone(), contrast, None);
+        let error = connect_loopback(server.port, config).unwrap_err();
+        assert_eq!(
+            error,
+            rustls::Error::PeerMisbehaved(PeerMisbehaved::SignedKxWithWrongAlgorithm),
+            "{name}: the contrast no longer reproduces the seed's error"
+        );
+
         let config = client_config(provider, verifier, None);
         let error = connect_loopback(server.port, config).unwrap_err();
         assert_eq!(
