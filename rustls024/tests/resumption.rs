@@ -1,5 +1,5 @@
-//! rustls 0.24 keys resumed sessions by the verifier's type and `hash_config`: real TLS 1.3
-//! resumptions through one session store show that a verifier with other pins, other options
+//! rustls 0.24 keys resumed sessions by the verifier's type and `hash_config`: real TLS 1.3 (and
+//! TLS 1.2, for leaf pins) resumptions through one session store show that a verifier with other pins, other options
 //! or other roots never resumes a session it did not verify (it gets a full handshake, and its
 //! own verdict), and that one with the same configuration does.
 
@@ -33,8 +33,12 @@ fn a_session_resumes_only_under_the_pins_that_verified_it() {
     let key_a = server_cert(KeyType::EcdsaP256);
     let key_b = server_cert(KeyType::Ed25519);
     let (server, _) = server_config(&Presented::cert(&key_a), None);
-    for (name, provider) in providers() {
-        let provider = only(&provider, ProtocolVersion::TLSv1_3);
+    for ((provider_name, provider), (version_name, version)) in providers()
+        .into_iter()
+        .flat_map(|provider| VERSIONS.map(|version| (provider.clone(), version)))
+    {
+        let name = format!("{provider_name} {version_name}");
+        let provider = only(&provider, version);
         let store = Arc::new(ClientSessionMemoryCache::new(32));
         let pins_a = PinnedServerVerifier::new(provider.clone(), [key_a.pin]).unwrap();
 
