@@ -27,8 +27,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Any tlspin policy works in [`ServerVerifier`] and [`ClientVerifier`]. Effects a policy defers
-//! with `tlspin::policy::after_handshake_signature` (trust-on-first-use records, report-only pin
+//! Ready-made: leaf pins ([`PinnedServerVerifier`], [`PinnedClientVerifier`]), WebPKI + pins
+//! ([`PinnedWebPkiVerifier`]) and raw public keys ([`PinnedRawKeyServerVerifier`],
+//! [`PinnedRawKeyClientVerifier`]). Any other `tlspin::policy::ServerCertPolicy` or
+//! `ClientCertPolicy`, your own included, goes in [`ServerVerifier`] and [`ClientVerifier`].
+//! tlspin's other models (host pin sets, self-signed, trust on first use, the platform verifier)
+//! have no rustls 0.24 constructors yet. Effects a policy defers with
+//! `tlspin::policy::after_handshake_signature` (trust-on-first-use records, report-only pin
 //! reports) are not run under rustls 0.24 yet: they are dropped with a warning.
 
 #![forbid(unsafe_code)]
