@@ -5,7 +5,8 @@
 # and Go); then the CLI and the interop member (tlspin inside HTTP/gRPC/QUIC clients, and the
 # OpenSSL/GnuTLS peer matrix), which always use both providers; then a stable replay of the fuzz
 # corpora. Tests that drive a real peer need the `openssl` binary and GnuTLS's `gnutls-serv` and
-# `gnutls-cli`.
+# `gnutls-cli`. The rustls 0.24 member (tlspin-rustls024, on the rustls 0.24 prerelease) runs once,
+# with both of its provider crates (rustls-aws-lc-rs, rustls-ring) in the one build.
 #
 # `scripts/test.sh quick` is the contributors' loop: the library's tests with default features
 # (aws-lc-rs) and the CLI's tests, under a minute on a warm cache. The full run is CI's.
@@ -61,6 +62,9 @@ cargo test -p tlspin-cli --locked
 
 echo "== cargo test -p tlspin-interop (both providers)"
 cargo test -p tlspin-interop --locked
+
+echo "== cargo test -p tlspin-rustls024 (rustls 0.24 prerelease; rustls-aws-lc-rs and rustls-ring)"
+cargo test -p tlspin-rustls024 --locked
 
 echo "== fuzz corpus replay (stable)"
 cargo test --manifest-path fuzz/Cargo.toml --lib --locked

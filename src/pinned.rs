@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use core::hash::{Hash, Hasher};
+
 use rustls::client::verify_server_name;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{ServerName, UnixTime};
@@ -84,30 +86,46 @@ pub type PinnedClientVerifier = ClientVerifier<LeafPins>;
 impl PinnedServerVerifier {
     /// Starts building a pinned server verifier that uses `provider` for every signature check.
     pub fn builder(provider: Arc<CryptoProvider>) -> PinnedVerifierBuilder<Self> {
-        PinnedVerifierBuilder::new(provider)
+        PinnedVerifierBuilder::with_provider(provider)
     }
 }
 
 impl PinnedClientVerifier {
     /// Starts building a pinned client verifier that uses `provider` for every signature check.
     pub fn builder(provider: Arc<CryptoProvider>) -> PinnedVerifierBuilder<Self> {
-        PinnedVerifierBuilder::new(provider)
+        PinnedVerifierBuilder::with_provider(provider)
     }
 }
 
 /// Builds a [`PinnedServerVerifier`] or a [`PinnedClientVerifier`].
+///
+/// `P` is the provider it holds: rustls 0.23's unless a verifier for another rustls version
+/// starts the builder ([`with_provider`](Self::with_provider)).
 #[derive(Debug, Clone)]
 #[must_use = "call .build() to get the verifier"]
-pub struct PinnedVerifierBuilder<V> {
-    provider: Arc<CryptoProvider>,
+pub struct PinnedVerifierBuilder<V, P = Arc<CryptoProvider>> {
+    provider: P,
     pins: Vec<Pin>,
     check_validity: bool,
     check_server_name: bool,
     _verifier: core::marker::PhantomData<fn() -> V>,
 }
 
-impl<V> PinnedVerifierBuilder<V> {
-    fn new(provider: Arc<CryptoProvider>) -> Self {
+impl<V, P> PinnedVerifierBuilder<V, P> {
+    /// A builder holding `provider`, of any rustls version: how the tlspin-rustls024 crate reuses
+    /// this builder for rustls 0.24, finishing it with `into_policy`. With rustls 0.23, start
+    /// from [`PinnedServerVerifier::builder`] or [`PinnedClientVerifier::builder`] instead.
+    ///
+    /// ```
+    /// use tlspin::{PinnedServerVerifier, PinnedVerifierBuilder};
+    ///
+    /// let pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let builder = PinnedVerifierBuilder::<PinnedServerVerifier, _>::with_provider("a provider");
+    /// let (provider, policy) = builder.pin(pin).into_policy()?;
+    /// assert_eq!((provider, policy.pins()), ("a provider", &[pin][..]));
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    pub fn with_provider(provider: P) -> Self {
         Self {
             provider,
             pins: Vec::new(),
@@ -139,7 +157,7 @@ impl<V> PinnedVerifierBuilder<V> {
         self
     }
 
-    fn leaf_pins(self, peer: Peer) -> Result<(Arc<CryptoProvider>, LeafPins), Error> {
+    fn leaf_pins(self, peer: Peer) -> Result<(P, LeafPins), Error> {
         let policy = LeafPins {
             peer,
             pins: PinSet::new(self.pins).ok_or(Error::NoPins)?,
@@ -150,7 +168,7 @@ impl<V> PinnedVerifierBuilder<V> {
     }
 }
 
-impl PinnedVerifierBuilder<PinnedServerVerifier> {
+impl<P> PinnedVerifierBuilder<PinnedServerVerifier, P> {
     /// Whether to require that the leaf's subjectAltName covers the server name the client
     /// connects to (default: `false`).
     ///
@@ -162,6 +180,14 @@ impl PinnedVerifierBuilder<PinnedServerVerifier> {
         self
     }
 
+    /// The provider and the server policy, for a verifier of another rustls version (see
+    /// [`with_provider`](Self::with_provider)). Fails with [`Error::NoPins`] if no pin was given.
+    pub fn into_policy(self) -> Result<(P, LeafPins), Error> {
+        self.leaf_pins(Peer::Server)
+    }
+}
+
+impl PinnedVerifierBuilder<PinnedServerVerifier> {
     /// Builds the verifier.
     ///
     /// Fails with [`Error::NoPins`] if no pin was given, or [`Error::UnusableProvider`] if the
@@ -169,6 +195,14 @@ impl PinnedVerifierBuilder<PinnedServerVerifier> {
     pub fn build(self) -> Result<Arc<PinnedServerVerifier>, Error> {
         let (provider, policy) = self.leaf_pins(Peer::Server)?;
         ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+    }
+}
+
+impl<P> PinnedVerifierBuilder<PinnedClientVerifier, P> {
+    /// The provider and the client policy, for a verifier of another rustls version (see
+    /// [`with_provider`](Self::with_provider)). Fails with [`Error::NoPins`] if no pin was given.
+    pub fn into_policy(self) -> Result<(P, LeafPins), Error> {
+        self.leaf_pins(Peer::Client)
     }
 }
 
@@ -220,6 +254,21 @@ impl LeafPins {
     }
 }
 
+impl LeafPins {
+    /// Everything that decides a verdict; the memo of matched keys only saves work.
+    fn hash_options(&self, mut h: &mut dyn Hasher) -> bool {
+        let server = self.peer == Peer::Server;
+        (
+            server,
+            self.pins(),
+            self.check_validity,
+            self.check_server_name,
+        )
+            .hash(&mut h);
+        true
+    }
+}
+
 impl ServerCertPolicy for LeafPins {
     fn check_server_cert(
         &self,
@@ -234,11 +283,19 @@ impl ServerCertPolicy for LeafPins {
         }
         Ok(())
     }
+
+    fn hash_config(&self, h: &mut dyn Hasher) -> bool {
+        self.hash_options(h)
+    }
 }
 
 impl ClientCertPolicy for LeafPins {
     fn check_client_cert(&self, chain: PeerChain<'_>, now: UnixTime) -> Result<(), rustls::Error> {
         self.check(chain, now)
+    }
+
+    fn hash_config(&self, h: &mut dyn Hasher) -> bool {
+        self.hash_options(h)
     }
 }
 

@@ -14,6 +14,7 @@
 //! 0.23 and 0.24, so a policy does not change when the rustls verifier traits do.
 
 use core::fmt::Debug;
+use core::hash::Hasher;
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
@@ -64,6 +65,47 @@ pub trait ServerCertPolicy: Debug + Send + Sync {
         false
     }
 
+    /// Feeds `h` everything that decides this policy's verdicts (pins, options, the identity of
+    /// its roots) and returns `true`; or returns `false` if it cannot, the default. rustls 0.24
+    /// keys resumed sessions by a hash of the verifier's configuration, so a session is only
+    /// resumed by a verifier that would accept the same servers; a policy returning `false` is
+    /// keyed by its verifier instance instead (sessions resume only through that verifier).
+    /// rustls 0.23 does not ask.
+    ///
+    /// ```
+    /// use core::hash::{Hash, Hasher};
+    /// # use rustls::pki_types::{ServerName, UnixTime};
+    /// # use tlspin::policy::{PeerChain, ServerCertPolicy};
+    ///
+    /// #[derive(Debug)]
+    /// struct OnlyKey(tlspin::Pin);
+    ///
+    /// impl ServerCertPolicy for OnlyKey {
+    /// #   fn check_server_cert(
+    /// #       &self,
+    /// #       _: PeerChain<'_>,
+    /// #       _: &ServerName<'_>,
+    /// #       _: &[u8],
+    /// #       _: UnixTime,
+    /// #   ) -> Result<(), rustls::Error> {
+    /// #       Ok(())
+    /// #   }
+    ///     // check_server_cert compares the leaf's key with self.0 …
+    ///     fn hash_config(&self, mut h: &mut dyn Hasher) -> bool {
+    ///         self.0.hash(&mut h);
+    ///         true
+    ///     }
+    /// }
+    /// let pin: tlspin::Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    /// assert!(OnlyKey(pin).hash_config(&mut hasher));
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    fn hash_config(&self, h: &mut dyn Hasher) -> bool {
+        let _ = h;
+        false
+    }
+
     /// Whether the cryptography this policy does itself, if any, runs in a FIPS-validated module
     /// (see [`ServerVerifier::fips`]). The default, `true`, is right for a policy that verifies
     /// signatures only through the provider it was given, or not at all.
@@ -83,6 +125,26 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
     /// Whether the client must present a raw public key (RFC 7250); see
     /// [`ServerCertPolicy::requires_raw_public_keys`].
     fn requires_raw_public_keys(&self) -> bool {
+        false
+    }
+
+    /// Feeds `h` everything that decides this policy's verdicts and returns `true`, or returns
+    /// `false` (the default) if it cannot; see [`ServerCertPolicy::hash_config`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "aws-lc-rs")] {
+    /// use tlspin::policy::ClientCertPolicy;
+    ///
+    /// let provider = rustls::crypto::aws_lc_rs::default_provider();
+    /// let pin: tlspin::Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let verifier = tlspin::PinnedClientVerifier::builder(provider.into()).pin(pin).build()?;
+    /// let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    /// assert!(verifier.policy().hash_config(&mut hasher));
+    /// # }
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    fn hash_config(&self, h: &mut dyn Hasher) -> bool {
+        let _ = h;
         false
     }
 

@@ -20,6 +20,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use core::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
@@ -72,7 +73,18 @@ pub struct RawKeyPins {
 }
 
 impl RawKeyPins {
-    fn new(peer: Peer, pins: impl IntoIterator<Item = Pin>) -> Result<Self, Error> {
+    /// The policy checking `peer`'s raw public key against `pins`, for a verifier of another
+    /// rustls version (the tlspin-rustls024 crate). Fails with [`Error::NoPins`] if `pins` is
+    /// empty.
+    ///
+    /// ```
+    /// use tlspin::{raw_keys::RawKeyPins, Peer};
+    ///
+    /// let pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// assert_eq!(RawKeyPins::new(Peer::Server, [pin])?.pins(), &[pin]);
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    pub fn new(peer: Peer, pins: impl IntoIterator<Item = Pin>) -> Result<Self, Error> {
         let pins = PinSet::new(pins).ok_or(Error::NoPins)?;
         Ok(Self { peer, pins })
     }
@@ -80,6 +92,12 @@ impl RawKeyPins {
     /// The accepted pins, sorted and without duplicates.
     pub fn pins(&self) -> &[Pin] {
         self.pins.pins()
+    }
+
+    /// Everything that decides a verdict.
+    fn hash_options(&self, mut h: &mut dyn Hasher) -> bool {
+        (self.peer == Peer::Server, self.pins()).hash(&mut h);
+        true
     }
 
     fn check(&self, chain: PeerChain<'_>) -> Result<(), rustls::Error> {
@@ -108,6 +126,10 @@ impl ServerCertPolicy for RawKeyPins {
     fn requires_raw_public_keys(&self) -> bool {
         true
     }
+
+    fn hash_config(&self, h: &mut dyn Hasher) -> bool {
+        self.hash_options(h)
+    }
 }
 
 impl ClientCertPolicy for RawKeyPins {
@@ -117,5 +139,9 @@ impl ClientCertPolicy for RawKeyPins {
 
     fn requires_raw_public_keys(&self) -> bool {
         true
+    }
+
+    fn hash_config(&self, h: &mut dyn Hasher) -> bool {
+        self.hash_options(h)
     }
 }

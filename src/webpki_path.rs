@@ -2,6 +2,7 @@
 //! path contains a pinned certificate. Shared by every policy that trusts roots.
 
 use core::cell::RefCell;
+use core::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
@@ -22,7 +23,7 @@ type PathCheck<'a> = &'a dyn Fn(&webpki::VerifiedPath<'_>) -> Result<(), webpki:
 #[derive(Debug, Clone)]
 pub(crate) struct WebPki {
     roots: Arc<RootCertStore>,
-    algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
+    algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
 }
 
 /// Why a chain was refused.
@@ -39,10 +40,17 @@ impl WebPki {
     /// Refuses an empty root store or a provider with no certificate-signature algorithm: either
     /// would reject every peer.
     pub(crate) fn new(roots: Arc<RootCertStore>, provider: &CryptoProvider) -> Result<Self, Error> {
+        Self::with_algorithms(roots, provider.signature_verification_algorithms.all.into())
+    }
+
+    /// [`new`](Self::new) with the provider's certificate signature algorithms alone.
+    pub(crate) fn with_algorithms(
+        roots: Arc<RootCertStore>,
+        algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
+    ) -> Result<Self, Error> {
         if roots.is_empty() {
             return Err(Error::NoRootCertificates);
         }
-        let algorithms = provider.signature_verification_algorithms.all;
         if algorithms.is_empty() {
             return Err(Error::UnusableProvider {
                 problem: "its signature_verification_algorithms.all is empty, so it could \
@@ -51,6 +59,23 @@ impl WebPki {
             });
         }
         Ok(Self { roots, algorithms })
+    }
+
+    /// Feeds `h` the trust anchors and the algorithms: with the pins, all a verdict depends on.
+    pub(crate) fn hash_config(&self, mut h: &mut dyn Hasher) {
+        for anchor in &self.roots.roots {
+            let constraints: Option<&[u8]> = anchor.name_constraints.as_ref().map(|c| c.as_ref());
+            (
+                &*anchor.subject,
+                &*anchor.subject_public_key_info,
+                constraints,
+            )
+                .hash(&mut h);
+        }
+        for algorithm in self.algorithms.iter() {
+            let ids = (algorithm.public_key_alg_id(), algorithm.signature_alg_id());
+            (ids.0.as_ref(), ids.1.as_ref()).hash(&mut h);
+        }
     }
 
     /// Validates `chain` for server authentication at `now` (not the name).
@@ -99,7 +124,7 @@ impl WebPki {
     ) -> Result<(), webpki::Error> {
         let leaf = webpki::EndEntityCert::try_from(chain.end_entity)?;
         leaf.verify_for_usage(
-            self.algorithms,
+            &self.algorithms,
             &self.roots.roots,
             chain.intermediates,
             now,
@@ -120,7 +145,7 @@ impl WebPki {
                 &self.roots,
                 chain.intermediates,
                 now,
-                self.algorithms,
+                &self.algorithms,
             )
         });
         match error {

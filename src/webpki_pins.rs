@@ -1,9 +1,10 @@
 //! [`PinnedWebPkiVerifier`]: full WebPKI validation, and a pin on the validated path.
 
+use core::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{ServerName, UnixTime};
+use rustls::pki_types::{ServerName, SignatureVerificationAlgorithm, UnixTime};
 use rustls::RootCertStore;
 
 use crate::error::{Error, PinMismatch};
@@ -117,11 +118,8 @@ impl PinnedWebPkiVerifierBuilder {
     /// Builds the verifier. Fails with [`Error::NoPins`], [`Error::NoRootCertificates`] or
     /// [`Error::UnusableProvider`].
     pub fn build(self) -> Result<Arc<PinnedWebPkiVerifier>, Error> {
-        let pins = sorted_pins(self.pins).ok_or(Error::NoPins)?;
-        let policy = WebPkiPins {
-            webpki: WebPki::new(self.roots, &self.provider)?,
-            pins,
-        };
+        let algorithms = self.provider.signature_verification_algorithms.all;
+        let policy = WebPkiPins::new(self.roots, algorithms.into(), self.pins)?;
         ServerVerifier::with_policy(&self.provider, policy).map(Arc::new)
     }
 }
@@ -134,6 +132,35 @@ pub struct WebPkiPins {
 }
 
 impl WebPkiPins {
+    /// The policy validating paths to `roots` with `algorithms` (a provider's certificate
+    /// signature algorithms) and requiring one of `pins` on the validated path, for a verifier
+    /// of another rustls version (the tlspin-rustls024 crate). Fails with [`Error::NoPins`],
+    /// [`Error::NoRootCertificates`] or [`Error::UnusableProvider`] (no algorithm).
+    ///
+    /// ```
+    /// # #[cfg(feature = "aws-lc-rs")] {
+    /// use tlspin::policy::WebPkiPins;
+    ///
+    /// let algorithms = rustls::crypto::aws_lc_rs::default_provider()
+    ///     .signature_verification_algorithms
+    ///     .all;
+    /// let pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let empty = rustls::RootCertStore::empty();
+    /// let refused = WebPkiPins::new(empty.into(), algorithms.into(), [pin]);
+    /// assert!(matches!(refused, Err(tlspin::Error::NoRootCertificates)));
+    /// # }
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    pub fn new(
+        roots: Arc<RootCertStore>,
+        algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
+        pins: impl IntoIterator<Item = Pin>,
+    ) -> Result<Self, Error> {
+        let pins = sorted_pins(pins).ok_or(Error::NoPins)?;
+        let webpki = WebPki::with_algorithms(roots, algorithms)?;
+        Ok(Self { webpki, pins })
+    }
+
     /// The accepted pins, sorted and without duplicates.
     pub fn pins(&self) -> &[Pin] {
         &self.pins
@@ -157,5 +184,11 @@ impl ServerCertPolicy for WebPkiPins {
                 Err(PinMismatch::path(self.pins.clone(), chain, path).into())
             }
         }
+    }
+
+    fn hash_config(&self, mut h: &mut dyn Hasher) -> bool {
+        self.pins.hash(&mut h);
+        self.webpki.hash_config(h);
+        true
     }
 }

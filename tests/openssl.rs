@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::contrast::HandWritten;
-use common::openssl::{openssl, req_x509, shell, SServer};
+use common::openssl_peer::{openssl, req_x509, shell, SServer};
 use common::*;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::openssl::shell;
+use common::openssl_peer::shell;
 use common::*;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, ServerName};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub use library::openssl::{openssl, req_x509, SServer};
+pub use library::openssl_peer::{openssl, req_x509, SServer};
 pub use library::pem;
 
 /// What a `tlspin` run printed and returned.

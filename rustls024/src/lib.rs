@@ -1,0 +1,61 @@
+//! tlspin's verifiers for the rustls 0.24 prerelease (`=0.24.0-dev.2`).
+//!
+//! The policies, pins, pin sets and errors are tlspin's own, unchanged: this crate only
+//! implements rustls 0.24's verifier traits (`client::danger::ServerVerifier`,
+//! `server::danger::ClientVerifier`) around them, as tlspin's `policy::ServerVerifier` does for
+//! rustls 0.23. Every verifier advertises exactly the signature schemes of the provider it is
+//! given (`rustls-aws-lc-rs`, `rustls-ring`, or your own) and checks every handshake signature
+//! with it; there is no process-default provider.
+//!
+//! rustls 0.24 keys resumed sessions by a hash of the verifier's configuration. Every verifier
+//! here hashes its provider's signature table and its policy's whole configuration (pins,
+//! options, the trust anchors), so a session made under one pin set is never resumed under
+//! another: the new pins get a full handshake.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tlspin::Pin;
+//! use tlspin_rustls024::PinnedServerVerifier;
+//!
+//! let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+//! let provider = Arc::new(rustls_aws_lc_rs::DEFAULT_PROVIDER);
+//! let verifier = PinnedServerVerifier::new(provider.clone(), [pin])?;
+//! let config = rustls::ClientConfig::builder(provider)
+//!     .dangerous()
+//!     .with_custom_certificate_verifier(verifier)
+//!     .with_no_client_auth()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Ready-made: leaf pins ([`PinnedServerVerifier`], [`PinnedClientVerifier`]), WebPKI + pins
+//! ([`PinnedWebPkiVerifier`]) and raw public keys ([`PinnedRawKeyServerVerifier`],
+//! [`PinnedRawKeyClientVerifier`]). Any other `tlspin::policy::ServerCertPolicy` or
+//! `ClientCertPolicy`, your own included, goes in [`ServerVerifier`] and [`ClientVerifier`].
+//! tlspin's other models (host pin sets, self-signed, trust on first use, the platform verifier)
+//! have no rustls 0.24 constructors yet. Effects a policy defers with
+//! `tlspin::policy::after_handshake_signature` (trust-on-first-use records, report-only pin
+//! reports) are not run under rustls 0.24 yet: they are dropped with a warning.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+mod error;
+mod pinned;
+mod signatures;
+mod verifier;
+
+pub use error::pin_mismatch;
+pub use pinned::{
+    ClientPinsBuilder, PinnedClientVerifier, PinnedRawKeyClientVerifier,
+    PinnedRawKeyServerVerifier, PinnedServerVerifier, PinnedWebPkiVerifier, ServerPinsBuilder,
+};
+pub use verifier::{ClientVerifier, ServerVerifier};

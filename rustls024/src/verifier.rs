@@ -1,0 +1,235 @@
+//! The rustls 0.24 verifier traits, implemented once for every tlspin policy.
+
+use core::hash::{Hash, Hasher};
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerIdentity, SignatureVerificationInput};
+use rustls::crypto::{CryptoProvider, Identity, SignatureScheme, VerifiedIdentity};
+use rustls::enums::CertificateType;
+use rustls::pki_types::CertificateDer;
+use rustls::server::danger::ClientIdentity;
+use rustls::DistinguishedName;
+use tlspin::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
+
+use crate::error::from_rustls023;
+use crate::signatures::Signatures;
+
+/// A rustls 0.24 `ServerVerifier` made of a tlspin [`ServerCertPolicy`] and a provider's
+/// signature table: tlspin's [`policy::ServerVerifier`](tlspin::policy::ServerVerifier) for
+/// rustls 0.24.
+///
+/// The policy judges the certificates (or the raw public key); the verifier checks every
+/// handshake signature with the provider it was built from and advertises exactly that
+/// provider's signature schemes. Session resumption is keyed by the provider's table and the
+/// policy's configuration ([`ServerCertPolicy::hash_config`]), or by this verifier instance for
+/// a policy that cannot hash its configuration.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tlspin::policy::LeafPins;
+/// use tlspin::{PinnedVerifierBuilder, Pin};
+///
+/// let provider = Arc::new(rustls_aws_lc_rs::DEFAULT_PROVIDER);
+/// let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+/// let builder = PinnedVerifierBuilder::<tlspin::PinnedServerVerifier, _>::with_provider(provider);
+/// let (provider, policy): (_, LeafPins) = builder.pin(pin).into_policy()?;
+/// let verifier = tlspin_rustls024::ServerVerifier::with_policy(&provider, policy);
+/// assert_eq!(verifier.policy().pins(), &[pin]);
+/// # Ok::<(), tlspin::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ServerVerifier<P> {
+    signatures: Signatures,
+    policy: P,
+    instance: u64,
+}
+
+/// A rustls 0.24 `ClientVerifier` (mTLS) made of a tlspin [`ClientCertPolicy`] and a
+/// provider's signature table. It always offers and requires client authentication.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tlspin::{raw_keys::RawKeyPins, Peer, Pin};
+///
+/// let provider = rustls_ring::DEFAULT_PROVIDER;
+/// let pin: Pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+/// let policy = RawKeyPins::new(Peer::Client, [pin])?;
+/// let verifier = tlspin_rustls024::ClientVerifier::with_policy(&provider, policy);
+/// assert_eq!(verifier.policy().pins(), &[pin]);
+/// # Ok::<(), tlspin::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientVerifier<P> {
+    signatures: Signatures,
+    policy: P,
+    no_hints: Arc<[DistinguishedName]>,
+}
+
+/// Numbers verifier instances, for resumption keys of policies without a configuration hash.
+fn next_instance() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The certificate types a policy accepts.
+fn certificate_types(raw_public_keys: bool) -> &'static [CertificateType] {
+    if raw_public_keys {
+        &[CertificateType::RawPublicKey]
+    } else {
+        &[CertificateType::X509]
+    }
+}
+
+/// Hands the presented identity to `check` as tlspin's [`PeerChain`] (a raw public key as the
+/// chain's only "certificate", as rustls 0.23 passes it), with the verdict in rustls 0.24's terms.
+fn check_identity(
+    identity: &Identity<'_>,
+    check: impl FnOnce(PeerChain<'_>) -> Result<(), rustls023::Error>,
+) -> Result<(), rustls::Error> {
+    let verdict = match identity {
+        Identity::X509(certificates) => check(PeerChain {
+            end_entity: &certificates.end_entity,
+            intermediates: &certificates.intermediates,
+        }),
+        Identity::RawPublicKey(spki) => {
+            let key = CertificateDer::from(spki.as_ref());
+            check(PeerChain {
+                end_entity: &key,
+                intermediates: &[],
+            })
+        }
+        other => {
+            return Err(rustls::Error::General(format!(
+                "tlspin verifies an X.509 certificate chain or a raw public key; the peer \
+                 presented another kind of identity: {other:?}"
+            )))
+        }
+    };
+    verdict.map_err(from_rustls023)
+}
+
+impl<P: ServerCertPolicy> ServerVerifier<P> {
+    /// Combines `policy` with `provider`'s signature verification.
+    pub fn with_policy(provider: &CryptoProvider, policy: P) -> Self {
+        Self {
+            signatures: Signatures::new(provider),
+            policy,
+            instance: next_instance(),
+        }
+    }
+
+    /// The certificate policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+}
+
+impl<P: ClientCertPolicy> ClientVerifier<P> {
+    /// Combines `policy` with `provider`'s signature verification.
+    pub fn with_policy(provider: &CryptoProvider, policy: P) -> Self {
+        Self {
+            signatures: Signatures::new(provider),
+            policy,
+            no_hints: Arc::from(Vec::new()),
+        }
+    }
+
+    /// The certificate policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+}
+
+impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for ServerVerifier<P> {
+    fn verify_identity<'a>(
+        &self,
+        identity: &ServerIdentity<'a, '_>,
+    ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
+        check_identity(identity.identity, |chain| {
+            self.policy.check_server_cert(
+                chain,
+                identity.server_name,
+                identity.ocsp_response,
+                identity.now,
+            )
+        })?;
+        Ok(VerifiedIdentity::assertion(identity.identity.clone()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls12(input)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls13(input)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.signatures.supported_verify_schemes()
+    }
+
+    fn request_ocsp_response(&self) -> bool {
+        false
+    }
+
+    fn supported_certificate_types(&self) -> &'static [CertificateType] {
+        certificate_types(self.policy.requires_raw_public_keys())
+    }
+
+    fn hash_config(&self, mut h: &mut dyn Hasher) {
+        self.signatures.hash(h);
+        if !self.policy.hash_config(h) {
+            self.instance.hash(&mut h);
+        }
+    }
+}
+
+impl<P: ClientCertPolicy + 'static> rustls::server::danger::ClientVerifier for ClientVerifier<P> {
+    fn verify_identity<'a>(
+        &self,
+        identity: &ClientIdentity<'a, '_>,
+    ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
+        check_identity(identity.identity, |chain| {
+            self.policy.check_client_cert(chain, identity.now)
+        })?;
+        Ok(VerifiedIdentity::assertion(identity.identity.clone()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls12(input)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.verify_tls13(input)
+    }
+
+    fn root_hint_subjects(&self) -> Arc<[DistinguishedName]> {
+        // Pinned clients need not chain to a CA, so there is no CA name to hint.
+        Arc::clone(&self.no_hints)
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.signatures.supported_verify_schemes()
+    }
+
+    fn supported_certificate_types(&self) -> &'static [CertificateType] {
+        certificate_types(self.policy.requires_raw_public_keys())
+    }
+}
