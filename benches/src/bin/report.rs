@@ -508,27 +508,28 @@ fn probe_latency(rtt_ms: u64, rounds: usize) {
             ours.push(tlspin_probe(&proxy, 16));
         }
     }
-    let median = |runs: &mut Vec<tlspin_benches::latency::Run>| {
+    // (median, fastest, slowest, connections of the median run)
+    let summary = |runs: &mut Vec<tlspin_benches::latency::Run>| {
         runs.sort_by_key(|r| r.time);
-        runs[runs.len() / 2]
+        let median = runs[runs.len() / 2];
+        (
+            median.time.as_secs_f64(),
+            runs[0].time.as_secs_f64(),
+            runs[runs.len() - 1].time.as_secs_f64(),
+            median.connections,
+        )
     };
-    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
-    println!("| probe ({rtt_ms} ms RTT, default openssl s_server) | time (median of {rounds}) | connections |");
+    let (ours, theirs) = (summary(&mut ours), summary(&mut theirs));
+    println!(
+        "| {rtt_ms} ms RTT, default openssl s_server | time, median of {rounds} (fastest–slowest) | connections |"
+    );
     println!("|---|---|---|");
-    println!(
-        "| tlspin probe (--parallel 16) | {:.3} s | {} |",
-        ours.time.as_secs_f64(),
-        ours.connections
-    );
-    println!(
-        "| sslscan | {:.3} s | {} |",
-        theirs.time.as_secs_f64(),
-        theirs.connections
-    );
-    println!(
-        "\nsslscan ÷ tlspin: {:.1}×",
-        theirs.time.as_secs_f64() / ours.time.as_secs_f64()
-    );
+    for (name, (median, fastest, slowest, connections)) in
+        [("tlspin probe (--parallel 16)", ours), ("sslscan", theirs)]
+    {
+        println!("| {name} | {median:.3} s ({fastest:.3}–{slowest:.3}) | {connections} |");
+    }
+    println!("\nsslscan ÷ tlspin (medians): {:.1}×", theirs.0 / ours.0);
 }
 
 fn concurrency(seconds: f64) {
