@@ -49,11 +49,13 @@
 )]
 
 mod error;
+mod models;
 mod pinned;
 mod signatures;
 mod verifier;
 
-pub use error::pin_mismatch;
+pub use error::{known_host_mismatch, pin_mismatch};
+pub use models::{HostPinnedVerifier, SelfSignedVerifier, TofuVerifier};
 pub use pinned::{
     ClientPinsBuilder, PinnedClientVerifier, PinnedRawKeyClientVerifier,
     PinnedRawKeyServerVerifier, PinnedServerVerifier, PinnedWebPkiVerifier, ServerPinsBuilder,
