@@ -167,8 +167,8 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 /// `what` names the effect in the warning logged if it is dropped unrun. An error from `effect`
 /// fails the handshake.
 ///
-/// It works for server policies run by a [`ServerVerifier`] that rustls
-/// (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
+/// It works for server policies run by a [`ServerVerifier`] (or `tlspin-rustls024`'s, for
+/// rustls 0.24) that rustls (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
 /// signature in one step, on one thread. A call outside such a check only logs a warning. Client
 /// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
 /// and its signature on different messages.
