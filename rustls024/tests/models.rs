@@ -346,3 +346,26 @@ fn fips_is_claimed_only_when_provider_and_digests_both_are() {
         }
     }
 }
+
+/// A builder for another rustls version has no rustls 0.23 provider: `build` says so instead of
+/// guessing one, and `into_policy` is the way out.
+#[test]
+fn a_policy_only_host_pins_builder_refuses_to_build_a_rustls_023_verifier() {
+    let mut roots = rustls023::RootCertStore::empty();
+    roots.add(test_ca().cert.der.clone()).unwrap();
+    let roots = Arc::new(roots);
+    let algorithms: Arc<[_]> = rustls_ring::DEFAULT_PROVIDER
+        .signature_verification_algorithms
+        .mapping()
+        .iter()
+        .flat_map(|(_, algorithms)| algorithms.iter().copied())
+        .collect();
+    let builder = || tlspin::host_pins::HostPins::builder(roots.clone(), algorithms.clone());
+    match builder().build() {
+        Err(tlspin::Error::UnusableProvider { problem }) => {
+            assert!(problem.contains("into_policy"), "{problem}")
+        }
+        other => panic!("expected UnusableProvider, got {other:?}"),
+    }
+    assert!(builder().into_policy().is_ok());
+}
