@@ -21,7 +21,10 @@ use crate::signatures::Signatures;
 ///
 /// The policy judges the certificates (or the raw public key); the verifier checks every
 /// handshake signature with the provider it was built from and advertises exactly that
-/// provider's signature schemes. Session resumption is keyed by the provider's table and the
+/// provider's signature schemes. What a policy records or reports about a connection
+/// (`tlspin::policy::after_handshake_signature`: a trust-on-first-use entry, a report-only pin
+/// failure) happens only after a signature made with the accepted certificate's key has verified
+/// here, as with tlspin's rustls 0.23 verifiers. Session resumption is keyed by the provider's table and the
 /// policy's configuration ([`ServerCertPolicy::hash_config`]), or by this verifier instance for
 /// a policy that cannot hash its configuration.
 ///
