@@ -20,7 +20,9 @@
 //! verifiers in a row (a wrapper that asks them all) loses nothing; a wrapper that checks
 //! signatures itself, not through the tlspin verifier, gets the warning and no effect. (rustls'
 //! *server* checks a client's certificate and its signature on different messages, possibly on
-//! different threads, so client verifiers do not defer effects.)
+//! different threads, so client verifiers do not defer effects.) rustls 0.24 also checks the
+//! identity and then the signature in one step; `tlspin-rustls024` drives the same bookkeeping
+//! through [`DeferredEffects`], as [`crate::policy::ServerVerifier`] does.
 
 use core::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,14 +78,14 @@ thread_local! {
 }
 
 /// A fresh identity for a verifier.
-pub(crate) fn verifier_id() -> u64 {
+fn verifier_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Starts `verifier`'s check of a certificate: drops (and warns about) whatever that verifier
 /// left waiting on this thread, since its previous connection never reached its signature check.
-pub(crate) fn begin(verifier: u64) {
+fn begin(verifier: u64) {
     REGISTERED.with(|registered| {
         let mut registered = registered.borrow_mut();
         // Checks nest only as deep as verifiers ask each other; more means frames were left by
@@ -120,7 +122,7 @@ pub(crate) fn after_signature(effect: Effect) {
 
 /// Ends `verifier`'s check of `end_entity`: if it accepted the certificates, what its policy
 /// registered waits for its signature check; if not, it is dropped.
-pub(crate) fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
+fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
     let effects = REGISTERED
         .with(|registered| registered.borrow_mut().pop())
         .unwrap_or_default();
@@ -142,7 +144,7 @@ pub(crate) fn finish(verifier: u64, end_entity: &[u8], accepted: bool) {
 
 /// `verifier` verified a handshake signature made with `end_entity`'s key: runs the effects
 /// waiting for exactly that, in order, and stops at the first error.
-pub(crate) fn signature_verified(verifier: u64, end_entity: &[u8]) -> Result<(), rustls::Error> {
+fn signature_verified(verifier: u64, end_entity: &[u8]) -> Result<(), rustls::Error> {
     let found = WAITING.with(|waiting| {
         let mut waiting = waiting.borrow_mut();
         let at = waiting
@@ -159,7 +161,87 @@ pub(crate) fn signature_verified(verifier: u64, end_entity: &[u8]) -> Result<(),
 }
 
 /// `verifier`'s signature check failed: nothing that waited for it may happen.
-pub(crate) fn signature_failed(verifier: u64) {
+fn signature_failed(verifier: u64) {
     // Expected: the handshake fails, so nothing is owed and nothing is said.
     WAITING.with(|waiting| waiting.borrow_mut().retain(|w| w.verifier != verifier));
+}
+
+/// One server verifier's share of the deferred effects: what tlspin's rustls 0.23
+/// [`ServerVerifier`](crate::policy::ServerVerifier) does around its policy, for the verifier
+/// traits of another rustls version (the `tlspin-rustls024` adapter). Not for applications: use
+/// a tlspin verifier.
+///
+/// Call [`check_server_cert`](Self::check_server_cert) around the policy's certificate check and
+/// [`signature_checked`](Self::signature_checked) with every handshake signature check, on the
+/// same thread, in the same handshake step, with the same end-entity certificate (or raw
+/// public key) bytes. Effects registered by the policy through
+/// [`after_handshake_signature`](crate::policy::after_handshake_signature) run when the signature
+/// verified, never otherwise. Each value has its own key, so verifiers nest and interleave
+/// exactly as tlspin's own do.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use tlspin::policy::{after_handshake_signature, DeferredEffects};
+///
+/// let effects = DeferredEffects::new();
+/// let ran = Arc::new(AtomicBool::new(false));
+/// let flag = ran.clone();
+/// effects.check_server_cert(b"leaf", || {
+///     after_handshake_signature("a test flag", move || {
+///         flag.store(true, Ordering::Relaxed);
+///         Ok(())
+///     });
+///     Ok(())
+/// })?;
+/// assert!(!ran.load(Ordering::Relaxed), "not before the signature");
+/// effects.signature_checked(b"leaf", true)?;
+/// assert!(ran.load(Ordering::Relaxed));
+/// # Ok::<(), rustls::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct DeferredEffects {
+    id: u64,
+}
+
+impl Default for DeferredEffects {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DeferredEffects {
+    /// A fresh key, distinct from every other verifier's.
+    pub fn new() -> Self {
+        Self { id: verifier_id() }
+    }
+
+    /// Runs `check` (the policy's certificate check of `end_entity`); if it accepts, what the
+    /// policy registered waits for this verifier's signature check; if not, it is dropped.
+    pub fn check_server_cert(
+        &self,
+        end_entity: &[u8],
+        check: impl FnOnce() -> Result<(), rustls::Error>,
+    ) -> Result<(), rustls::Error> {
+        begin(self.id);
+        let verdict = check();
+        finish(self.id, end_entity, verdict.is_ok());
+        verdict
+    }
+
+    /// A handshake signature made with `end_entity`'s key was checked: if it `verified`, runs
+    /// the effects waiting for exactly that (an effect's error fails the handshake); if not,
+    /// drops everything this verifier left waiting.
+    pub fn signature_checked(
+        &self,
+        end_entity: &[u8],
+        verified: bool,
+    ) -> Result<(), rustls::Error> {
+        if verified {
+            signature_verified(self.id, end_entity)
+        } else {
+            signature_failed(self.id);
+            Ok(())
+        }
+    }
 }

@@ -18,6 +18,8 @@ use core::hash::Hasher;
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
+#[doc(hidden)]
+pub use crate::deferred::DeferredEffects;
 pub use crate::pinned::LeafPins;
 pub use crate::self_signed::SelfSignedRoots;
 pub use crate::verifier::{ClientVerifier, ServerVerifier};
@@ -165,8 +167,8 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 /// `what` names the effect in the warning logged if it is dropped unrun. An error from `effect`
 /// fails the handshake.
 ///
-/// It works for server policies run by a [`ServerVerifier`] that rustls
-/// (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
+/// It works for server policies run by a [`ServerVerifier`] (or `tlspin-rustls024`'s, for
+/// rustls 0.24) that rustls (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
 /// signature in one step, on one thread. A call outside such a check only logs a warning. Client
 /// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
 /// and its signature on different messages.
@@ -227,4 +229,17 @@ pub fn after_handshake_signature(
         what: what.into(),
         run: Box::new(effect),
     });
+}
+
+/// Whether tlspin computes pin digests in a FIPS-validated module: aws-lc-rs built with its
+/// `fips` feature (tlspin's feature `fips`), as it reports at run time; never with *ring*. A
+/// verifier is FIPS only if this, its provider's signature algorithms and its policy
+/// ([`ServerCertPolicy::fips`]) all are; tlspin's verifiers check all three.
+///
+/// ```
+/// // Without tlspin's `fips` feature, digests run outside the FIPS module.
+/// assert!(!tlspin::policy::pin_digests_in_fips_module() || cfg!(feature = "fips"));
+/// ```
+pub fn pin_digests_in_fips_module() -> bool {
+    crate::pin::digests_in_fips_module()
 }

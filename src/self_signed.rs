@@ -1,10 +1,11 @@
 //! [`SelfSignedVerifier`]: exactly the given self-signed certificates, each fully validated.
 
+use core::hash::{Hash, Hasher};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, SignatureVerificationAlgorithm, UnixTime};
 use rustls::RootCertStore;
 
 use crate::error::{Error, NotAGivenCertificate};
@@ -73,6 +74,25 @@ impl SelfSignedVerifier {
         certs: impl IntoIterator<Item = CertificateDer<'a>>,
         provider: Arc<CryptoProvider>,
     ) -> Result<Arc<Self>, Error> {
+        let algorithms = provider.signature_verification_algorithms.all.into();
+        let policy = SelfSignedRoots::new(certs, algorithms)?;
+        ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+    }
+}
+
+impl SelfSignedRoots {
+    /// The policy of [`SelfSignedVerifier::new`] alone, validating with `algorithms` (a
+    /// provider's certificate signature algorithms), for the verifier traits of another rustls
+    /// version (`tlspin-rustls024`). Fails as [`SelfSignedVerifier::new`] does.
+    ///
+    /// ```
+    /// let refused = tlspin::policy::SelfSignedRoots::new([], Vec::new().into());
+    /// assert!(matches!(refused, Err(tlspin::Error::NoRootCertificates)));
+    /// ```
+    pub fn new<'a>(
+        certs: impl IntoIterator<Item = CertificateDer<'a>>,
+        algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
+    ) -> Result<Self, Error> {
         let mut trusted = HashMap::new();
         let mut pins = Vec::new();
         for (index, cert) in certs.into_iter().enumerate() {
@@ -83,15 +103,15 @@ impl SelfSignedVerifier {
             pins.push(Pin::from_cert_der(&cert)?);
             // Each certificate is its own and only root: a leaf validates against it only if it
             // is that very certificate (checked before validation, by its bytes).
-            trusted.insert(cert.to_vec(), WebPki::new(Arc::new(root), &provider)?);
+            let webpki = WebPki::with_algorithms(Arc::new(root), algorithms.clone())?;
+            trusted.insert(cert.to_vec(), webpki);
         }
         if trusted.is_empty() {
             return Err(Error::NoRootCertificates);
         }
         pins.sort_unstable();
         pins.dedup();
-        let policy = SelfSignedRoots { trusted, pins };
-        ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+        Ok(Self { trusted, pins })
     }
 }
 
@@ -105,6 +125,17 @@ pub struct SelfSignedRoots {
 }
 
 impl ServerCertPolicy for SelfSignedRoots {
+    /// The given certificates, each with its validation's roots and algorithms.
+    fn hash_config(&self, mut h: &mut dyn Hasher) -> bool {
+        let mut trusted: Vec<(&Vec<u8>, &WebPki)> = self.trusted.iter().collect();
+        trusted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (cert, webpki) in trusted {
+            cert.hash(&mut h);
+            webpki.hash_config(h);
+        }
+        true
+    }
+
     fn check_server_cert(
         &self,
         chain: PeerChain<'_>,

@@ -29,7 +29,7 @@ pub struct ServerVerifier<P> {
     signatures: Signatures,
     policy: P,
     /// Tags the policy's deferred effects with this verifier.
-    id: u64,
+    deferred: deferred::DeferredEffects,
 }
 
 impl<P: ServerCertPolicy> ServerVerifier<P> {
@@ -41,7 +41,7 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
         Ok(Self {
             signatures: Signatures::new(provider)?,
             policy,
-            id: deferred::verifier_id(),
+            deferred: deferred::DeferredEffects::new(),
         })
     }
 
@@ -68,13 +68,9 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
         cert: &CertificateDer<'_>,
         result: Result<HandshakeSignatureValid, rustls::Error>,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        match result {
-            Ok(valid) => deferred::signature_verified(self.id, cert).map(|()| valid),
-            Err(error) => {
-                deferred::signature_failed(self.id);
-                Err(error)
-            }
-        }
+        let verified = result.is_ok();
+        self.deferred.signature_checked(cert, verified)?;
+        result
     }
 }
 
@@ -91,12 +87,12 @@ impl<P: ServerCertPolicy> ServerCertVerifier for ServerVerifier<P> {
             end_entity,
             intermediates,
         };
-        deferred::begin(self.id);
-        let verdict = self
-            .policy
-            .check_server_cert(chain, server_name, ocsp_response, now);
-        deferred::finish(self.id, end_entity, verdict.is_ok());
-        verdict.map(|()| ServerCertVerified::assertion())
+        self.deferred
+            .check_server_cert(end_entity, || {
+                self.policy
+                    .check_server_cert(chain, server_name, ocsp_response, now)
+            })
+            .map(|()| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rustls::error::{CertificateError, ExtendedKeyPurpose, OtherError};
 use rustls023::CertificateError as Cert023;
+use tlspin::tofu::KnownHostMismatch;
 use tlspin::{CaCertificateAsServer, NotAGivenCertificate, PinMismatch};
 
 /// The rustls 0.24 form of a policy's rustls 0.23 error.
@@ -77,6 +78,8 @@ fn other_error(inner: Arc<dyn StdError + Send + Sync>) -> OtherError {
         OtherError::new(ca.clone())
     } else if let Some(not_given) = inner.downcast_ref::<NotAGivenCertificate>() {
         OtherError::new(not_given.clone())
+    } else if let Some(known) = inner.downcast_ref::<KnownHostMismatch>() {
+        OtherError::new(known.clone())
     } else {
         OtherError::new(inner)
     }
@@ -93,6 +96,23 @@ pub fn pin_mismatch(error: &rustls::Error) -> Option<&PinMismatch> {
     match error {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
             other.source()?.downcast_ref::<PinMismatch>()
+        }
+        _ => None,
+    }
+}
+
+/// Finds the [`KnownHostMismatch`] (a known host presented another key than the one recorded)
+/// in a rustls 0.24 handshake error: what tlspin's `KnownHostMismatch::from_rustls` does for
+/// rustls 0.23.
+///
+/// ```
+/// let error = rustls::Error::InvalidCertificate(rustls::error::CertificateError::UnknownIssuer);
+/// assert!(tlspin_rustls024::known_host_mismatch(&error).is_none());
+/// ```
+pub fn known_host_mismatch(error: &rustls::Error) -> Option<&KnownHostMismatch> {
+    match error {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            other.source()?.downcast_ref::<KnownHostMismatch>()
         }
         _ => None,
     }

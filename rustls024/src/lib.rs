@@ -28,13 +28,14 @@
 //! ```
 //!
 //! Ready-made: leaf pins ([`PinnedServerVerifier`], [`PinnedClientVerifier`]), WebPKI + pins
-//! ([`PinnedWebPkiVerifier`]) and raw public keys ([`PinnedRawKeyServerVerifier`],
-//! [`PinnedRawKeyClientVerifier`]). Any other `tlspin::policy::ServerCertPolicy` or
-//! `ClientCertPolicy`, your own included, goes in [`ServerVerifier`] and [`ClientVerifier`].
-//! tlspin's other models (host pin sets, self-signed, trust on first use, the platform verifier)
-//! have no rustls 0.24 constructors yet. Effects a policy defers with
+//! ([`PinnedWebPkiVerifier`]), raw public keys ([`PinnedRawKeyServerVerifier`],
+//! [`PinnedRawKeyClientVerifier`]), host pin sets ([`HostPinnedVerifier`]), self-signed
+//! certificates ([`SelfSignedVerifier`]) and trust on first use ([`TofuVerifier`]). Any other
+//! `tlspin::policy::ServerCertPolicy` or `ClientCertPolicy`, your own included, goes in
+//! [`ServerVerifier`] and [`ClientVerifier`]. Effects a policy defers with
 //! `tlspin::policy::after_handshake_signature` (trust-on-first-use records, report-only pin
-//! reports) are not run under rustls 0.24 yet: they are dropped with a warning.
+//! reports) run once the verifier has verified the handshake signature made with the accepted
+//! certificate, as under rustls 0.23. The platform verifier has no rustls 0.24 constructor yet.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -49,11 +50,13 @@
 )]
 
 mod error;
+mod models;
 mod pinned;
 mod signatures;
 mod verifier;
 
-pub use error::pin_mismatch;
+pub use error::{known_host_mismatch, pin_mismatch};
+pub use models::{HostPinnedVerifier, SelfSignedVerifier, TofuVerifier};
 pub use pinned::{
     ClientPinsBuilder, PinnedClientVerifier, PinnedRawKeyClientVerifier,
     PinnedRawKeyServerVerifier, PinnedServerVerifier, PinnedWebPkiVerifier, ServerPinsBuilder,

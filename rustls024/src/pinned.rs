@@ -9,6 +9,7 @@ use tlspin::policy::{LeafPins, WebPkiPins};
 use tlspin::raw_keys::RawKeyPins;
 use tlspin::{Error, Peer, Pin, PinnedVerifierBuilder};
 
+use crate::models::roots_023;
 use crate::signatures::Signatures;
 use crate::verifier::{ClientVerifier, ServerVerifier};
 
@@ -158,11 +159,8 @@ impl PinnedWebPkiVerifier {
     ) -> Result<Arc<Self>, Error> {
         // tlspin's policies validate with rustls-webpki through rustls 0.23's root store, whose
         // trust anchors are the same pki-types values.
-        let roots = rustls023::RootCertStore {
-            roots: roots.into().roots.clone(),
-        };
         let algorithms = Signatures::new(&provider).certificate_algorithms();
-        let policy = WebPkiPins::new(Arc::new(roots), algorithms, pins)?;
+        let policy = WebPkiPins::new(roots_023(roots), algorithms, pins)?;
         Ok(Arc::new(ServerVerifier::with_policy(&provider, policy)))
     }
 }

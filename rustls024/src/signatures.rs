@@ -69,6 +69,11 @@ impl Signatures {
         verify_tls13_signature(input, &self.algorithms)
     }
 
+    /// The table's own FIPS status.
+    pub(crate) fn fips(&self) -> rustls::pki_types::FipsStatus {
+        self.algorithms.fips()
+    }
+
     pub(crate) fn hash(&self, mut h: &mut dyn Hasher) {
         self.algorithms.hash(&mut h);
     }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerIdentity, SignatureVerificationInput};
 use rustls::crypto::{CryptoProvider, Identity, SignatureScheme, VerifiedIdentity};
 use rustls::enums::CertificateType;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, FipsStatus};
 use rustls::server::danger::ClientIdentity;
-use rustls::DistinguishedName;
-use tlspin::policy::{ClientCertPolicy, PeerChain, ServerCertPolicy};
+use rustls::{DistinguishedName, SignerPublicKey};
+use tlspin::policy::{ClientCertPolicy, DeferredEffects, PeerChain, ServerCertPolicy};
 
 use crate::error::from_rustls023;
 use crate::signatures::Signatures;
@@ -21,7 +21,10 @@ use crate::signatures::Signatures;
 ///
 /// The policy judges the certificates (or the raw public key); the verifier checks every
 /// handshake signature with the provider it was built from and advertises exactly that
-/// provider's signature schemes. Session resumption is keyed by the provider's table and the
+/// provider's signature schemes. What a policy records or reports about a connection
+/// (`tlspin::policy::after_handshake_signature`: a trust-on-first-use entry, a report-only pin
+/// failure) happens only after a signature made with the accepted certificate's key has verified
+/// here, as with tlspin's rustls 0.23 verifiers. Session resumption is keyed by the provider's table and the
 /// policy's configuration ([`ServerCertPolicy::hash_config`]), or by this verifier instance for
 /// a policy that cannot hash its configuration.
 ///
@@ -43,6 +46,8 @@ pub struct ServerVerifier<P> {
     signatures: Signatures,
     policy: P,
     instance: u64,
+    /// The policy's deferred effects, keyed by this verifier, as tlspin's own verifiers key them.
+    deferred: DeferredEffects,
 }
 
 /// A rustls 0.24 `ClientVerifier` (mTLS) made of a tlspin [`ClientCertPolicy`] and a
@@ -116,12 +121,62 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
             signatures: Signatures::new(provider),
             policy,
             instance: next_instance(),
+            deferred: DeferredEffects::new(),
         }
     }
 
     /// The certificate policy.
     pub fn policy(&self) -> &P {
         &self.policy
+    }
+
+    /// Whether this verifier's cryptography is FIPS-validated: the provider's signature table's
+    /// own status (`WebPkiSupportedAlgorithms::fips`), but [`FipsStatus::Unvalidated`] unless
+    /// tlspin also computes pin digests in the FIPS module
+    /// ([`tlspin::policy::pin_digests_in_fips_module`]: aws-lc-rs with tlspin's `fips` feature;
+    /// never *ring*) and the policy does no cryptography outside it ([`ServerCertPolicy::fips`]).
+    /// rustls' `ClientConfig::fips()` does not look at custom verifiers: check this too.
+    ///
+    /// ```
+    /// use rustls::pki_types::FipsStatus;
+    ///
+    /// let provider = std::sync::Arc::new(rustls_ring::DEFAULT_PROVIDER);
+    /// let pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let verifier = tlspin_rustls024::PinnedServerVerifier::new(provider, [pin])?;
+    /// assert_eq!(verifier.fips(), FipsStatus::Unvalidated); // *ring* is not FIPS-validated
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    pub fn fips(&self) -> FipsStatus {
+        fips(&self.signatures, self.policy.fips())
+    }
+
+    /// Runs the policy's deferred effects if the signature made with the identity it accepted
+    /// verified, drops them if not: what tlspin's rustls 0.23 verifier does.
+    fn signature_checked(
+        &self,
+        input: &SignatureVerificationInput<'_>,
+        result: Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let signer: Option<&[u8]> = match input.signer {
+            SignerPublicKey::X509(cert) => Some(cert.as_ref()),
+            SignerPublicKey::RawPublicKey(spki) => Some(spki.as_ref()),
+            // A kind of key no tlspin policy accepted: nothing it registered may run.
+            _ => None,
+        };
+        let verified = result.is_ok() && signer.is_some();
+        self.deferred
+            .signature_checked(signer.unwrap_or_default(), verified)
+            .map_err(from_rustls023)?;
+        result
+    }
+}
+
+/// The FIPS status of a verifier with `signatures` whose policy's own cryptography is FIPS or not.
+fn fips(signatures: &Signatures, policy_fips: bool) -> FipsStatus {
+    if policy_fips && tlspin::policy::pin_digests_in_fips_module() {
+        signatures.fips()
+    } else {
+        FipsStatus::Unvalidated
     }
 }
 
@@ -139,6 +194,21 @@ impl<P: ClientCertPolicy> ClientVerifier<P> {
     pub fn policy(&self) -> &P {
         &self.policy
     }
+
+    /// Whether this verifier's cryptography is FIPS-validated; see [`ServerVerifier::fips`].
+    ///
+    /// ```
+    /// use rustls::pki_types::FipsStatus;
+    ///
+    /// let provider = std::sync::Arc::new(rustls_ring::DEFAULT_PROVIDER);
+    /// let pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let verifier = tlspin_rustls024::PinnedClientVerifier::new(provider, [pin])?;
+    /// assert_eq!(verifier.fips(), FipsStatus::Unvalidated);
+    /// # Ok::<(), tlspin::Error>(())
+    /// ```
+    pub fn fips(&self) -> FipsStatus {
+        fips(&self.signatures, self.policy.fips())
+    }
 }
 
 impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for ServerVerifier<P> {
@@ -146,13 +216,17 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
         &self,
         identity: &ServerIdentity<'a, '_>,
     ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
+        // Effects the policy defers wait for the signature made with the very identity checked.
         check_identity(identity.identity, |chain| {
-            self.policy.check_server_cert(
-                chain,
-                identity.server_name,
-                identity.ocsp_response,
-                identity.now,
-            )
+            self.deferred
+                .check_server_cert(chain.end_entity.as_ref(), || {
+                    self.policy.check_server_cert(
+                        chain,
+                        identity.server_name,
+                        identity.ocsp_response,
+                        identity.now,
+                    )
+                })
         })?;
         Ok(VerifiedIdentity::assertion(identity.identity.clone()))
     }
@@ -161,14 +235,14 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
         &self,
         input: &SignatureVerificationInput<'_>,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls12(input)
+        self.signature_checked(input, self.signatures.verify_tls12(input))
     }
 
     fn verify_tls13_signature(
         &self,
         input: &SignatureVerificationInput<'_>,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls13(input)
+        self.signature_checked(input, self.signatures.verify_tls13(input))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

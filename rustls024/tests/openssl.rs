@@ -1,7 +1,8 @@
 //! rustls 0.24 clients with tlspin's pinned verifier against `openssl s_server` on loopback:
 //! pinned `openssl req -x509` certificates of three key types over TLS 1.2 and 1.3, and the
 //! Ed448 TLS 1.2 server, which must refuse cleanly (no provider verifies Ed448, so tlspin never
-//! advertises it), as it does under rustls 0.23 (`tests/openssl.rs`).
+//! advertises it), as it does under rustls 0.23 (`tests/openssl.rs`); and trust on first use of
+//! an `openssl s_server`, recorded after its handshake signature and then pinned.
 
 mod common;
 
@@ -16,8 +17,9 @@ use rustls::client::danger::{
 use rustls::crypto::{SignatureScheme, VerifiedIdentity};
 use rustls::enums::ProtocolVersion;
 use rustls::error::{AlertDescription, PeerMisbehaved};
+use tlspin::tofu::KnownHosts;
 use tlspin::Pin;
-use tlspin_rustls024::PinnedServerVerifier;
+use tlspin_rustls024::{known_host_mismatch, PinnedServerVerifier, TofuVerifier};
 
 fn pin_of(cert: &std::path::Path) -> Pin {
     let certs = tlspin::certs_from_pem_file(cert).expect("openssl wrote a certificate");
@@ -122,5 +124,46 @@ fn ed448_tls12_server_fails_cleanly_not_with_peer_misbehaved() {
             rustls::Error::AlertReceived(AlertDescription::HandshakeFailure),
             "{name}"
         );
+    }
+}
+
+/// Trust on first use against real `openssl s_server`s: the first server's key is recorded
+/// (after its handshake signature verified) and accepted again; a server with another key
+/// answering for the same `localhost:port` (here: on another loopback port, verified as the
+/// first one's) is refused with the stored and presented pins.
+#[test]
+fn tofu_records_an_openssl_server_then_refuses_another_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_dir = dir.path().join("first");
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir_all(&first_dir).unwrap();
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    let (cert, key) = req_x509(&first_dir, &p256);
+    let (other_cert, other_key) = req_x509(&other_dir, &["-newkey", "ed25519"]);
+    for (version_name, flag) in [("TLS 1.2", "-tls1_2"), ("TLS 1.3", "-tls1_3")] {
+        let server = SServer::start(&cert, &key, &[flag]);
+        let impostor = SServer::start(&other_cert, &other_key, &[flag]);
+        for (name, provider) in providers() {
+            let label = format!("{name} {version_name}");
+            let store_dir = tempfile::tempdir().unwrap();
+            let store = KnownHosts::open(store_dir.path().join("known_hosts")).unwrap();
+            let verifier = TofuVerifier::new(&store, provider.clone(), server.port).unwrap();
+            let connect = |port: u16| {
+                connect_loopback(
+                    port,
+                    client_config(provider.clone(), verifier.clone(), None),
+                )
+            };
+            connect(server.port).unwrap_or_else(|e| panic!("{label}: first use: {e:?}"));
+            let recorded = store.get("localhost", server.port).unwrap();
+            assert_eq!(recorded.map(|r| r.pin), Some(pin_of(&cert)), "{label}");
+            connect(server.port).unwrap_or_else(|e| panic!("{label}: known key: {e:?}"));
+            let error = connect(impostor.port).unwrap_err();
+            let mismatch =
+                known_host_mismatch(&error).unwrap_or_else(|| panic!("{label}: {error:?}"));
+            assert_eq!(mismatch.stored().pin, pin_of(&cert), "{label}");
+            assert_eq!(mismatch.presented(), pin_of(&other_cert), "{label}");
+        }
     }
 }

@@ -14,8 +14,14 @@ use rustls::crypto::CryptoProvider;
 use rustls::enums::ProtocolVersion;
 use rustls::pki_types::{ServerName, UnixTime};
 use rustls::RootCertStore;
+use tlspin::host_pins::HostPinSet;
 use tlspin::policy::{PeerChain, ServerCertPolicy};
-use tlspin_rustls024::{pin_mismatch, PinnedServerVerifier, PinnedWebPkiVerifier, ServerVerifier};
+use tlspin::tofu::KnownHosts;
+use tlspin::Pin;
+use tlspin_rustls024::{
+    pin_mismatch, HostPinnedVerifier, PinnedServerVerifier, PinnedWebPkiVerifier,
+    SelfSignedVerifier, ServerVerifier, TofuVerifier,
+};
 
 /// Connects with `verifier` through `store`; the handshake's outcome.
 fn connect(
@@ -200,5 +206,149 @@ fn a_policy_without_a_configuration_hash_resumes_only_through_its_own_verifier()
         let twin = Arc::new(ServerVerifier::with_policy(&provider, AcceptsKey(key.pin)));
         let twin = connect(&provider, twin, &store, &server).unwrap();
         assert!(!twin.resumed, "{name}: another instance resumed a session");
+    }
+}
+
+#[test]
+fn a_host_pin_set_change_prevents_resumption() {
+    let ca = test_ca();
+    let key = server_cert(KeyType::EcdsaP256);
+    let (server, _) = server_config(&Presented::cert(&key), None);
+    let unrelated: Pin = "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        .parse()
+        .unwrap();
+    for ((provider_name, provider), (version_name, version)) in providers()
+        .into_iter()
+        .flat_map(|provider| VERSIONS.map(|version| (provider.clone(), version)))
+    {
+        let name = format!("{provider_name} {version_name}");
+        let provider = only(&provider, version);
+        let store = Arc::new(ClientSessionMemoryCache::new(32));
+        let verifier = |sets: Vec<HostPinSet>, report_only: bool| {
+            let mut roots = RootCertStore::empty();
+            roots.add(ca.cert.der.clone()).unwrap();
+            HostPinnedVerifier::configure(roots, provider.clone(), |b| {
+                b.pin_sets(sets).report_only(report_only)
+            })
+            .unwrap()
+        };
+        let set = |pins: &[Pin]| HostPinSet::new("localhost", pins.iter().copied()).unwrap();
+
+        let first = connect(
+            &provider,
+            verifier(vec![set(&[ca.cert.pin])], false),
+            &store,
+            &server,
+        )
+        .unwrap();
+        assert!(!first.resumed, "{name}");
+        let same = connect(
+            &provider,
+            verifier(vec![set(&[ca.cert.pin])], false),
+            &store,
+            &server,
+        )
+        .unwrap();
+        assert!(same.resumed, "{name}: the same pin sets must resume");
+
+        // The set changed to pins the server does not match: a full handshake, refused.
+        let error = connect(
+            &provider,
+            verifier(vec![set(&[unrelated])], false),
+            &store,
+            &server,
+        )
+        .unwrap_err()
+        .client();
+        assert!(
+            pin_mismatch(&error).is_some(),
+            "{name}: resumed past a pin-set change, or: {error:?}"
+        );
+        // Widened, report-only, or for another pattern: other configurations, no resumption.
+        for (what, changed) in [
+            (
+                "widened",
+                verifier(vec![set(&[ca.cert.pin, unrelated])], false),
+            ),
+            ("report-only", verifier(vec![set(&[ca.cert.pin])], true)),
+            (
+                "another pattern",
+                verifier(
+                    vec![HostPinSet::new("*.localhost", [ca.cert.pin]).unwrap()],
+                    false,
+                ),
+            ),
+            (
+                "expiring",
+                verifier(
+                    vec![set(&[ca.cert.pin]).expires(UnixTime::since_unix_epoch(
+                        core::time::Duration::from_secs(4_000_000_000),
+                    ))],
+                    false,
+                ),
+            ),
+        ] {
+            let changed = connect(&provider, changed, &store, &server).unwrap();
+            assert!(
+                !changed.resumed,
+                "{name}: {what} pin sets resumed a session"
+            );
+        }
+    }
+}
+
+#[test]
+fn self_signed_sessions_are_keyed_by_the_given_certificates() {
+    let device = self_signed_with(KeyType::EcdsaP256, leaf_params(&["localhost"]));
+    let spare = self_signed_with(KeyType::EcdsaP256, leaf_params(&["spare"]));
+    let (server, _) = server_config(&Presented::cert(&device), None);
+    for (name, provider) in providers() {
+        let provider = only(&provider, ProtocolVersion::TLSv1_3);
+        let store = Arc::new(ClientSessionMemoryCache::new(32));
+        let given = |certs: &[&TestCert]| {
+            SelfSignedVerifier::new(certs.iter().map(|c| c.der.clone()), provider.clone()).unwrap()
+        };
+        connect(&provider, given(&[&device]), &store, &server).unwrap();
+        let same = connect(&provider, given(&[&device]), &store, &server).unwrap();
+        assert!(same.resumed, "{name}: the same certificates must resume");
+        let error = connect(&provider, given(&[&spare]), &store, &server)
+            .unwrap_err()
+            .client();
+        assert!(
+            matches!(error, rustls::Error::InvalidCertificate(_)),
+            "{name}: resumed past a change of certificates, or: {error:?}"
+        );
+        let both = connect(&provider, given(&[&device, &spare]), &store, &server).unwrap();
+        assert!(
+            !both.resumed,
+            "{name}: other certificates resumed a session"
+        );
+    }
+}
+
+/// A TOFU verifier resumes its own sessions; one built later from the store (which may have
+/// changed meanwhile) never resumes them, so a forgotten host is verified again.
+#[test]
+fn tofu_sessions_resume_only_through_the_snapshot_that_verified_them() {
+    let key = server_cert(KeyType::EcdsaP256);
+    let (server, _) = server_config(&Presented::cert(&key), None);
+    for (name, provider) in providers() {
+        let provider = only(&provider, ProtocolVersion::TLSv1_3);
+        let dir = tempfile::tempdir().unwrap();
+        let known = KnownHosts::open(dir.path().join("known_hosts")).unwrap();
+        let store = Arc::new(ClientSessionMemoryCache::new(32));
+        let verifier = TofuVerifier::new(&known, provider.clone(), 443).unwrap();
+        connect(&provider, verifier.clone(), &store, &server).unwrap();
+        let again = connect(&provider, verifier, &store, &server).unwrap();
+        assert!(again.resumed, "{name}: its own verifier resumes");
+
+        assert!(known.forget("localhost", 443).unwrap(), "{name}");
+        let rebuilt = TofuVerifier::new(&known, provider.clone(), 443).unwrap();
+        let after = connect(&provider, rebuilt, &store, &server).unwrap();
+        assert!(!after.resumed, "{name}: resumed past a store change");
+        assert!(
+            known.get("localhost", 443).unwrap().is_some(),
+            "{name}: the full handshake records the host again"
+        );
     }
 }

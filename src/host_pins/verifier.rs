@@ -2,10 +2,11 @@
 //! report-only roll-out and lints.
 
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, SignatureVerificationAlgorithm, UnixTime};
 use rustls::RootCertStore;
 
 use super::{HostPattern, PatternIndex};
@@ -61,7 +62,8 @@ impl HostPinnedVerifier {
     ) -> HostPinsBuilder {
         HostPinsBuilder {
             roots: roots.into(),
-            provider,
+            algorithms: provider.signature_verification_algorithms.all.into(),
+            provider: Some(provider),
             sets: Vec::new(),
             fallback: None,
             report_only: false,
@@ -146,7 +148,9 @@ type ExpiredCallback = Arc<dyn Fn(&ExpiredPinSet) + Send + Sync>;
 #[must_use = "call .build() to get the verifier"]
 pub struct HostPinsBuilder {
     roots: Arc<RootCertStore>,
-    provider: Arc<CryptoProvider>,
+    algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
+    /// `None` when built by [`HostPins::builder`], for another rustls version.
+    provider: Option<Arc<CryptoProvider>>,
     sets: Vec<HostPinSet>,
     fallback: Option<Arc<dyn ServerCertPolicy>>,
     report_only: bool,
@@ -223,8 +227,32 @@ impl HostPinsBuilder {
     }
 
     /// Builds the verifier, logging each [lint](Self::lints) at `warn` level. Fails with
-    /// [`Error::NoRootCertificates`] or [`Error::UnusableProvider`].
-    pub fn build(self) -> Result<Arc<HostPinnedVerifier>, Error> {
+    /// [`Error::NoRootCertificates`] or [`Error::UnusableProvider`] (also for a builder from
+    /// [`HostPins::builder`], which has no rustls 0.23 provider: finish that one with
+    /// [`into_policy`](Self::into_policy)).
+    pub fn build(mut self) -> Result<Arc<HostPinnedVerifier>, Error> {
+        let Some(provider) = self.provider.take() else {
+            return Err(Error::UnusableProvider {
+                problem: "this builder came from HostPins::builder and has no rustls 0.23                           provider; expected HostPinnedVerifier::builder, or finish it with                           into_policy"
+                    .into(),
+            });
+        };
+        let policy = self.into_policy()?;
+        ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+    }
+
+    /// The policy alone, for the verifier traits of another rustls version
+    /// (`tlspin-rustls024`), logging each [lint](Self::lints) at `warn` level. Fails with
+    /// [`Error::NoRootCertificates`] or [`Error::UnusableProvider`] (no algorithm).
+    ///
+    /// ```
+    /// use tlspin::host_pins::HostPins;
+    ///
+    /// let refused = HostPins::builder(rustls::RootCertStore::empty(), Vec::new().into())
+    ///     .into_policy();
+    /// assert!(matches!(refused, Err(tlspin::Error::NoRootCertificates)));
+    /// ```
+    pub fn into_policy(self) -> Result<HostPins, Error> {
         for lint in self.lints() {
             log::warn!("tlspin: {lint}");
         }
@@ -232,16 +260,15 @@ impl HostPinsBuilder {
         for (id, set) in self.sets.iter().enumerate() {
             index.insert(&set.pattern, id);
         }
-        let policy = HostPins {
-            webpki: WebPki::new(self.roots, &self.provider)?,
+        Ok(HostPins {
+            webpki: WebPki::with_algorithms(self.roots, self.algorithms)?,
             sets: self.sets,
             index,
             fallback: self.fallback,
             report_only: self.report_only,
             on_pin_failure: self.on_pin_failure,
             on_expired: self.on_expired,
-        };
-        ServerVerifier::with_policy(&self.provider, policy).map(Arc::new)
+        })
     }
 }
 
@@ -267,6 +294,43 @@ impl fmt::Debug for HostPins {
 }
 
 impl HostPins {
+    /// Starts building the policy of a [`HostPinnedVerifier`] alone, validating against `roots`
+    /// with `algorithms` (a provider's certificate signature algorithms), for the verifier
+    /// traits of another rustls version (`tlspin-rustls024`); finish it with
+    /// [`HostPinsBuilder::into_policy`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "aws-lc-rs")] {
+    /// use tlspin::host_pins::{HostPinSet, HostPins};
+    /// # let ca = rcgen::generate_simple_self_signed(["ca".to_string()]).unwrap();
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(ca.cert.der().clone()).unwrap();
+    /// # let algorithms = rustls::crypto::aws_lc_rs::default_provider()
+    /// #     .signature_verification_algorithms.all.into();
+    /// let pin = "sha256/ZHE5n8VWNTRIIRGnbwFXtn8dB4aKRJzKXBWnV3+4Jjg=".parse()?;
+    /// let policy = HostPins::builder(roots, algorithms)
+    ///     .pin_set(HostPinSet::new("example.com", [pin])?)
+    ///     .into_policy()?;
+    /// assert_eq!(policy.sets_for("example.com").len(), 1);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(
+        roots: impl Into<Arc<RootCertStore>>,
+        algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
+    ) -> HostPinsBuilder {
+        HostPinsBuilder {
+            roots: roots.into(),
+            algorithms,
+            provider: None,
+            sets: Vec::new(),
+            fallback: None,
+            report_only: false,
+            on_pin_failure: None,
+            on_expired: None,
+        }
+    }
+
     /// The pin sets whose pattern matches `host`, expired or not.
     pub fn sets_for(&self, host: &str) -> Vec<&HostPinSet> {
         let mut ids = self.index.matching(host);
@@ -313,6 +377,20 @@ impl HostPins {
 }
 
 impl ServerCertPolicy for HostPins {
+    /// The roots and algorithms, every set (pattern, pins, expiry), report-only mode and the
+    /// fallback's configuration; `false` if the fallback cannot hash its own. The callbacks
+    /// decide no verdict.
+    fn hash_config(&self, mut h: &mut dyn Hasher) -> bool {
+        self.webpki.hash_config(h);
+        for set in &self.sets {
+            (&set.pattern, &set.pins, set.expires.map(|t| t.as_secs())).hash(&mut h);
+        }
+        (self.sets.len(), self.report_only, self.fallback.is_some()).hash(&mut h);
+        self.fallback
+            .as_ref()
+            .is_none_or(|fallback| fallback.hash_config(h))
+    }
+
     /// Hosts without an active set go to the fallback: the verifier is FIPS only if it is.
     fn fips(&self) -> bool {
         self.fallback

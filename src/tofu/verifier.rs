@@ -1,11 +1,13 @@
 //! [`TofuVerifier`]: trust on first use, backed by a [`KnownHosts`] store.
 
 use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::sync::atomic::{AtomicU64, Ordering};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{ServerName, UnixTime};
+use rustls::pki_types::{ServerName, SignatureVerificationAlgorithm, UnixTime};
 use rustls::{CertificateError, OtherError, RootCertStore};
 
 use super::{KnownHost, KnownHosts, Trust};
@@ -78,13 +80,53 @@ impl KnownHosts {
         port: u16,
         webpki: Option<WebPki>,
     ) -> Result<Arc<TofuVerifier>, Error> {
-        let policy = Tofu {
+        let policy = self.build_policy(port, webpki)?;
+        ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+    }
+
+    /// The policy of [`KnownHosts::verifier`] alone, for the verifier traits of another rustls
+    /// version (`tlspin-rustls024`).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = tlspin::tofu::KnownHosts::open(dir.path().join("known_hosts"))?;
+    /// let policy = store.policy(443)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn policy(&self, port: u16) -> Result<Tofu, Error> {
+        self.build_policy(port, None)
+    }
+
+    /// The policy of [`KnownHosts::verifier_with_roots`] alone, validating with `algorithms`
+    /// (a provider's certificate signature algorithms). Fails with
+    /// [`Error::NoRootCertificates`] or [`Error::UnusableProvider`] (no algorithm).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = tlspin::tofu::KnownHosts::open(dir.path().join("known_hosts"))?;
+    /// let refused = store.policy_with_roots(443, rustls::RootCertStore::empty(), Vec::new().into());
+    /// assert!(matches!(refused, Err(tlspin::Error::NoRootCertificates)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn policy_with_roots(
+        &self,
+        port: u16,
+        roots: impl Into<Arc<RootCertStore>>,
+        algorithms: Arc<[&'static dyn SignatureVerificationAlgorithm]>,
+    ) -> Result<Tofu, Error> {
+        let webpki = WebPki::with_algorithms(roots.into(), algorithms)?;
+        self.build_policy(port, Some(webpki))
+    }
+
+    fn build_policy(&self, port: u16, webpki: Option<WebPki>) -> Result<Tofu, Error> {
+        static SNAPSHOTS: AtomicU64 = AtomicU64::new(0);
+        Ok(Tofu {
             known: Arc::new(RwLock::new(self.for_port(port)?)),
+            snapshot: SNAPSHOTS.fetch_add(1, Ordering::Relaxed),
             store: self.clone(),
             port,
             webpki,
-        };
-        ServerVerifier::with_policy(&provider, policy).map(Arc::new)
+        })
     }
 }
 
@@ -95,6 +137,8 @@ pub struct Tofu {
     webpki: Option<WebPki>,
     /// The store's entries for `port` when built, plus hosts recorded since; never replaced.
     known: Arc<RwLock<HashMap<String, KnownHost>>>,
+    /// Numbers the snapshots `known` starts from, for [`ServerCertPolicy::hash_config`].
+    snapshot: u64,
 }
 
 impl fmt::Debug for Tofu {
@@ -163,6 +207,24 @@ fn compare(
 }
 
 impl ServerCertPolicy for Tofu {
+    /// The store's path, the port, the roots and algorithms, and which snapshot of the store
+    /// this policy works from: two policies built from the same store at different times may
+    /// trust different keys (a host forgotten in between), so a session one verified is never
+    /// resumed, past verification, by the other.
+    fn hash_config(&self, mut h: &mut dyn Hasher) -> bool {
+        (
+            self.store.path(),
+            self.port,
+            self.snapshot,
+            self.webpki.is_some(),
+        )
+            .hash(&mut h);
+        if let Some(webpki) = &self.webpki {
+            webpki.hash_config(h);
+        }
+        true
+    }
+
     fn check_server_cert(
         &self,
         chain: PeerChain<'_>,
