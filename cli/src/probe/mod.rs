@@ -30,8 +30,11 @@ use scan::{scan, version_name, ServerProfile, VERSIONS};
 /// The probe's findings.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
-    /// `HOST:PORT` as probed.
+    /// `HOST:PORT` as probed (followed by ` (STARTTLS PROTO)` with `--starttls`).
     pub target: String,
+    /// The STARTTLS protocol run before TLS, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<String>,
     /// The SNI sent (none for an IP address).
     pub server_name: Option<String>,
     /// The leaf certificate the server presented.
@@ -155,6 +158,7 @@ pub fn probe(target: &Target, progress: &mut dyn FnMut(&str)) -> Result<ProbeRep
     };
     Ok(ProbeReport {
         target: target.display(),
+        starttls: target.starttls.map(|protocol| protocol.to_string()),
         server_name: target.sni().map(str::to_owned),
         certificate,
         certificate_problem,
