@@ -527,22 +527,15 @@ fn ber_uint(contents: &[u8], what: &str) -> Result<u32, String> {
 /// Parses an LDAPMessage holding an ExtendedResponse (`30 .. 02 id 78 .. 0a code 04 dn 04
 /// message ...`), reading only the LDAPResult.
 pub fn parse_ldap(data: &[u8]) -> ParseResult<LdapResult> {
-    let Some((tag, message, total)) = ber(data)? else {
-        return match data.first() {
-            None | Some(0x30) => Ok(Parsed::Incomplete),
-            Some(other) => Err(format!(
-                "expected an LDAPMessage (BER SEQUENCE, tag 0x30), got {} (first byte \
-                 {other:#04x})",
-                excerpt(data)
-            )),
-        };
-    };
-    if tag != 0x30 {
+    if let Some(&tag) = data.first().filter(|tag| **tag != 0x30) {
         return Err(format!(
             "expected an LDAPMessage (BER SEQUENCE, tag 0x30), got tag {tag:#04x} in {}",
             excerpt(data)
         ));
     }
+    let Some((_, message, total)) = ber(data)? else {
+        return Ok(Parsed::Incomplete);
+    };
     let (id, rest) = ber_field(message, 0x02, "the messageID")?;
     let message_id = ber_uint(id, "the messageID")?;
     let (response, _) = ber_field(rest, 0x78, "an ExtendedResponse")?;

@@ -6,6 +6,10 @@
 #[path = "../../../tests/common/mod.rs"]
 pub mod library;
 
+/// Throwaway PostgreSQL and MariaDB servers, shared with the interop tests.
+#[path = "../../../tests/common/dbservers.rs"]
+pub mod dbservers;
+
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,244 @@
+//! Throwaway PostgreSQL and MariaDB servers with TLS on loopback, for the STARTTLS tests of the
+//! CLI (`cli/tests/starttls.rs`) and the tokio-postgres example (`interop/tests/clients.rs`).
+//!
+//! Each lives in its own temporary directory and is stopped when dropped. Both refuse to run as
+//! root, so when the tests run as root (CI) every server command runs as `nobody` through
+//! `setpriv` (util-linux), which execs the server itself: the child we kill is the server.
+#![allow(dead_code)]
+
+use std::fs;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn output(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} {args:?} cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `program` as a command that runs as `nobody` if we are root, else as ourselves.
+fn server_command(program: &Path) -> Command {
+    if output("id", &["-u"]) == "0" {
+        let uid = output("id", &["-u", "nobody"]);
+        let gid = output("id", &["-g", "nobody"]);
+        let mut command = Command::new("setpriv");
+        command
+            .arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={gid}"))
+            .arg("--clear-groups")
+            .arg("--")
+            .arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// Makes `dir` and everything in it the server user's (`nobody` when we are root).
+fn hand_over(dir: &Path) {
+    let mode = fs::Permissions::from_mode(0o755);
+    fs::set_permissions(dir, mode).expect("chmod the server directory");
+    if output("id", &["-u"]) == "0" {
+        let owner = format!(
+            "{}:{}",
+            output("id", &["-u", "nobody"]),
+            output("id", &["-g", "nobody"])
+        );
+        output(
+            "chown",
+            &["-R", &owner, dir.to_str().expect("utf-8 temp path")],
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("free port");
+    listener.local_addr().expect("address").port()
+}
+
+fn run(mut command: Command, what: &str, package: &str) {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what} cannot run ({e}); install {package}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A running database server on `127.0.0.1:port`, stopped (and its directory removed) when
+/// dropped.
+pub struct DbServer {
+    child: Child,
+    /// The signal that shuts it down cleanly (`INT`: PostgreSQL's fast shutdown; `TERM`).
+    stop_signal: &'static str,
+    /// Its loopback port.
+    pub port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl DbServer {
+    fn wait_until_listening(mut self, name: &str) -> Self {
+        let address = (Ipv4Addr::LOCALHOST, self.port).into();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "{name} exited ({status}): {}",
+                    fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not listen on 127.0.0.1:{} within 60s: {}",
+                self.port,
+                fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self
+    }
+
+    /// A PostgreSQL cluster made by `initdb` (trust authentication, user `postgres`) with
+    /// `ssl = on` and `cert`/`key`, listening on 127.0.0.1 only, its Unix socket in its
+    /// directory. Uses the newest `/usr/lib/postgresql/*/bin` (Debian's `postgresql` package).
+    pub fn postgres(cert: &Path, key: &Path) -> Self {
+        let bin = fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path().join("bin"))
+            .filter(|bin| bin.join("initdb").exists())
+            .max_by_key(|bin| {
+                bin.parent()
+                    .and_then(|v| v.file_name())
+                    .and_then(|v| v.to_str())
+                    .and_then(|v| v.parse::<u32>().ok())
+            })
+            .expect("no /usr/lib/postgresql/*/bin/initdb: install the postgresql package");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let log = dir.path().join("postgres.log");
+        fs::copy(cert, dir.path().join("server.crt")).expect("copy cert");
+        fs::copy(key, dir.path().join("server.key")).expect("copy key");
+        fs::set_permissions(
+            dir.path().join("server.key"),
+            fs::Permissions::from_mode(0o600),
+        )
+        .expect("chmod key");
+        hand_over(dir.path());
+        let mut initdb = server_command(&bin.join("initdb"));
+        initdb
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+            .arg("--no-sync")
+            .arg("-D")
+            .arg(&data);
+        run(initdb, "initdb", "postgresql");
+        let port = free_port();
+        let d = dir.path().display();
+        let settings = format!(
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{d}'\n\
+             ssl = on\nssl_cert_file = '{d}/server.crt'\nssl_key_file = '{d}/server.key'\n\
+             fsync = off\nshared_buffers = 16MB\n"
+        );
+        let conf = data.join("postgresql.conf");
+        let mut text = fs::read_to_string(&conf).expect("read postgresql.conf");
+        text.push_str(&settings);
+        fs::write(&conf, text).expect("write postgresql.conf");
+        let child = server_command(&bin.join("postgres"))
+            .arg("-D")
+            .arg(&data)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("postgres starts (install the postgresql package)");
+        Self {
+            child,
+            stop_signal: "INT",
+            port,
+            log,
+            _dir: dir,
+        }
+        .wait_until_listening("postgres")
+    }
+
+    /// A MariaDB server made by `mariadb-install-db`, with `--ssl-cert`/`--ssl-key`, listening
+    /// on 127.0.0.1 only (Debian's `mariadb-server` package).
+    pub fn mariadb(cert: &Path, key: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let log = dir.path().join("mariadb.log");
+        fs::copy(cert, dir.path().join("server.crt")).expect("copy cert");
+        fs::copy(key, dir.path().join("server.key")).expect("copy key");
+        hand_over(dir.path());
+        let mut install = server_command(Path::new("mariadb-install-db"));
+        install
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+        run(install, "mariadb-install-db", "mariadb-server");
+        let port = free_port();
+        let d = dir.path().display();
+        let child = server_command(Path::new("/usr/sbin/mariadbd"))
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={d}/mysqld.sock"))
+            .arg(format!("--pid-file={d}/mysqld.pid"))
+            .arg(format!("--tmpdir={d}"))
+            .arg(format!("--port={port}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--ssl-cert={d}/server.crt"))
+            .arg(format!("--ssl-key={d}/server.key"))
+            .arg(format!("--log-error={}", log.display()))
+            .arg("--innodb-buffer-pool-size=16M")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mariadbd starts (install the mariadb-server package)");
+        Self {
+            child,
+            stop_signal: "TERM",
+            port,
+            log,
+            _dir: dir,
+        }
+        .wait_until_listening("mariadbd")
+    }
+}
+
+impl Drop for DbServer {
+    /// Asks the server to shut down (so it removes its shared memory and sockets), and kills it
+    /// if it has not within 10 s.
+    fn drop(&mut self) {
+        let signal = format!("-{}", self.stop_signal);
+        let _ = Command::new("kill")
+            .args([signal.as_str(), &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
