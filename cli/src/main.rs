@@ -145,11 +145,15 @@ fn run(cli: Cli) -> Result<(Exit, String), Failure> {
         } => {
             let report = match local_input(&input)? {
                 Some((bytes, source)) => {
-                    if sni.is_some() || starttls.is_some() {
-                        return Err(Failure::usage(
-                            "--sni and --starttls apply only when pinning a server (HOST:PORT), \
-                             not a file",
-                        ));
+                    let flag = match (&sni, starttls) {
+                        (Some(_), _) => Some("--sni"),
+                        (None, Some(_)) => Some("--starttls"),
+                        (None, None) => None,
+                    };
+                    if let Some(flag) = flag {
+                        return Err(Failure::usage(format!(
+                            "{flag} applies only when pinning a server (HOST:PORT), not a file"
+                        )));
                     }
                     if is_public_key(&bytes) {
                         pin::from_public_key(&bytes, &source)?

@@ -760,7 +760,7 @@ fn usage_errors() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr
-            .contains("--starttls apply only when pinning a server"),
+            .contains("--starttls applies only when pinning a server"),
         "{run:?}"
     );
     let help = tlspin(&["probe", "--help"], None);
