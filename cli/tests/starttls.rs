@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::dbservers::DbServer;
-use common::{library_pin, openssl_cert, tlspin, verdict, Run, SServer};
+use common::{library_pin, openssl_cert, tlspin, verdict, Dovecot, Run, SServer};
 
 const P256: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
@@ -520,6 +520,41 @@ fn mariadb_real_server() {
             "expected `S`, `N` or an ErrorResponse",
         ],
         Duration::from_secs(8),
+    );
+}
+
+/// A real Dovecot: IMAP, POP3 and ManageSieve STARTTLS; `--starttls smtp` against its IMAP port
+/// reads the IMAP greeting and says so.
+#[test]
+fn dovecot_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "dovecot", P256);
+    let server = Dovecot::start(&cert, &key);
+    assert_pin_and_probe("imap", server.imap, &cert);
+    assert_pin_and_probe("pop3", server.pop3, &cert);
+    assert_pin_and_probe("sieve", server.sieve, &cert);
+    assert_network_failure(
+        &[
+            "pin",
+            "--starttls",
+            "smtp",
+            &format!("127.0.0.1:{}", server.imap),
+        ],
+        &[
+            "(STARTTLS smtp)",
+            "three-digit code, got \"* OK [CAPABILITY IMAP4rev1",
+        ],
+        QUICK,
+    );
+    assert_network_failure(
+        &[
+            "pin",
+            "--starttls",
+            "pop3",
+            &format!("127.0.0.1:{}", server.imap),
+        ],
+        &["expected `+OK` or `-ERR`, got \"* OK"],
+        QUICK,
     );
 }
 

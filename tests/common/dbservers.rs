@@ -61,7 +61,8 @@ fn hand_over(dir: &Path) {
     }
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on (as far as anyone can know).
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("free port");
     listener.local_addr().expect("address").port()
 }
