@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::dbservers::DbServer;
-use common::{library_pin, openssl_cert, tlspin, verdict, Dovecot, Run, SServer};
+use common::daemons::{Daemon, Dovecot};
+use common::{library_pin, openssl_cert, tlspin, verdict, Run, SServer};
 
 const P256: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
@@ -486,7 +486,7 @@ fn ldap_relayed() {
 fn postgres_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = openssl_cert(dir.path(), "pg", P256);
-    let server = DbServer::postgres(&cert, &key);
+    let server = Daemon::postgres(&cert, &key);
     assert_pin_and_probe("postgres", server.port, &cert);
     let target = format!("127.0.0.1:{}", server.port);
     assert_network_failure(
@@ -510,7 +510,7 @@ fn postgres_real_server() {
 fn mariadb_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = openssl_cert(dir.path(), "maria", P256);
-    let server = DbServer::mariadb(&cert, &key);
+    let server = Daemon::mariadb(&cert, &key);
     assert_pin_and_probe("mysql", server.port, &cert);
     let target = format!("127.0.0.1:{}", server.port);
     assert_network_failure(
@@ -554,6 +554,50 @@ fn dovecot_real_server() {
             &format!("127.0.0.1:{}", server.imap),
         ],
         &["expected `+OK` or `-ERR`, got \"* OK"],
+        QUICK,
+    );
+}
+
+/// A real slapd: the StartTLS extended operation against OpenLDAP (on GnuTLS).
+#[test]
+fn slapd_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "slapd", P256);
+    let server = Daemon::slapd(&cert, &key);
+    assert_pin_and_probe("ldap", server.port, &cert);
+    assert_network_failure(
+        &[
+            "pin",
+            "--starttls",
+            "imap",
+            &format!("127.0.0.1:{}", server.port),
+        ],
+        &[
+            "(STARTTLS imap)",
+            "timed out after 1s: expected the greeting, got nothing",
+        ],
+        QUICK,
+    );
+}
+
+/// A real vsftpd: AUTH TLS; `--starttls smtp` reads its 220 greeting, then its answer to EHLO.
+#[test]
+fn vsftpd_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "vsftpd", P256);
+    let server = Daemon::vsftpd(&cert, &key);
+    assert_pin_and_probe("ftp", server.port, &cert);
+    assert_network_failure(
+        &[
+            "pin",
+            "--starttls",
+            "smtp",
+            &format!("127.0.0.1:{}", server.port),
+        ],
+        &[
+            "(STARTTLS smtp)",
+            "expected the reply to EHLO with code 250, got 530",
+        ],
         QUICK,
     );
 }

@@ -381,7 +381,7 @@ async fn tokio_postgres_pinned_query_and_wrong_pin() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, &cert.pem).unwrap();
     std::fs::write(&key_path, &cert.key_pem).unwrap();
-    let server = common::dbservers::DbServer::postgres(&cert_path, &key_path);
+    let server = common::daemons::Daemon::postgres(&cert_path, &key_path);
     let params = format!(
         "host=127.0.0.1 port={} user=postgres dbname=postgres sslmode=require",
         server.port

@@ -6,9 +6,9 @@
 #[path = "../../../tests/common/mod.rs"]
 pub mod library;
 
-/// Throwaway PostgreSQL and MariaDB servers, shared with the interop tests.
-#[path = "../../../tests/common/dbservers.rs"]
-pub mod dbservers;
+/// Real PostgreSQL, MariaDB, Dovecot, slapd and vsftpd servers, shared with the interop tests.
+#[path = "../../../tests/common/daemons.rs"]
+pub mod daemons;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -123,143 +123,6 @@ pub fn openssl_cert(dir: &Path, name: &str, newkey: &[&str]) -> (PathBuf, PathBu
     let sub = dir.join(name);
     std::fs::create_dir_all(&sub).expect("mkdir");
     req_x509(&sub, newkey)
-}
-
-/// A real Dovecot (IMAP, POP3 and ManageSieve with STARTTLS, Debian's `dovecot-imapd`,
-/// `dovecot-pop3d` and `dovecot-managesieved`) from a configuration in a temporary directory,
-/// listening on 127.0.0.1 only; stopped when dropped. Dovecot starts as root and runs its login
-/// processes as its own users, as the tests do in CI.
-pub struct Dovecot {
-    child: Child,
-    pub imap: u16,
-    pub pop3: u16,
-    pub sieve: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Dovecot {
-    pub fn start(cert: &Path, key: &Path) -> Self {
-        for (binary, package) in [
-            ("imap-login", "dovecot-imapd"),
-            ("pop3-login", "dovecot-pop3d"),
-            ("managesieve-login", "dovecot-managesieved"),
-        ] {
-            assert!(
-                Path::new("/usr/lib/dovecot").join(binary).exists(),
-                "no /usr/lib/dovecot/{binary}: install {package}"
-            );
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        let d = dir.path().display();
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .expect("chmod");
-        let (imap, pop3, sieve) = (
-            dbservers::free_port(),
-            dbservers::free_port(),
-            dbservers::free_port(),
-        );
-        let conf = format!(
-            "base_dir = {d}/run
-state_dir = {d}/state
-log_path = {d}/dovecot.log
-             protocols = imap pop3 sieve
-listen = 127.0.0.1
-ssl = yes
-             ssl_cert = <{cert}
-ssl_key = <{key}
-mail_location = maildir:{d}/mail
-             passdb {{
-  driver = static
-  args = password=unused
-}}
-             userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={d}/home
-}}
-             service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-               inet_listener imaps {{
-    port = 0
-  }}
-}}
-             service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-               inet_listener pop3s {{
-    port = 0
-  }}
-}}
-             service managesieve-login {{
-  inet_listener sieve {{
-    port = {sieve}
-  }}
-}}
-",
-            cert = cert.display(),
-            key = key.display(),
-        );
-        let conf_path = dir.path().join("dovecot.conf");
-        std::fs::write(&conf_path, conf).expect("write dovecot.conf");
-        let child = Command::new("dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dovecot starts (install dovecot-imapd)");
-        let mut server = Self {
-            child,
-            imap,
-            pop3,
-            sieve,
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for port in [imap, pop3, sieve] {
-            let address = (Ipv4Addr::LOCALHOST, port).into();
-            while TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
-                if let Ok(Some(status)) = server.child.try_wait() {
-                    panic!("dovecot exited ({status}): {}", server.log());
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "dovecot did not listen on {port} within 20s: {}",
-                    server.log()
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        server
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A `gnutls-serv` on a loopback port, killed when dropped. (gnutls-serv has no option to bind

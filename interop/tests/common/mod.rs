@@ -7,9 +7,9 @@
 /// rather than copied.
 #[path = "../../../tests/common/contrast.rs"]
 pub mod contrast;
-/// Throwaway PostgreSQL (and MariaDB) servers, shared with the CLI's STARTTLS tests.
-#[path = "../../../tests/common/dbservers.rs"]
-pub mod dbservers;
+/// Real servers (PostgreSQL here), shared with the CLI's STARTTLS tests.
+#[path = "../../../tests/common/daemons.rs"]
+pub mod daemons;
 pub mod peers;
 pub mod record;
 

@@ -1,9 +1,12 @@
-//! Throwaway PostgreSQL and MariaDB servers with TLS on loopback, for the STARTTLS tests of the
-//! CLI (`cli/tests/starttls.rs`) and the tokio-postgres example (`interop/tests/clients.rs`).
+//! Real servers with STARTTLS on loopback, each from a configuration in its own temporary
+//! directory and stopped when dropped: PostgreSQL, MariaDB, Dovecot (IMAP, POP3, ManageSieve),
+//! OpenLDAP's slapd and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
+//! tokio-postgres example (`interop/tests/clients.rs`).
 //!
-//! Each lives in its own temporary directory and is stopped when dropped. Both refuse to run as
-//! root, so when the tests run as root (CI) every server command runs as `nobody` through
-//! `setpriv` (util-linux), which execs the server itself: the child we kill is the server.
+//! PostgreSQL and MariaDB refuse to run as root, so when the tests run as root (CI) their
+//! commands run as `nobody` through `setpriv` (util-linux), which execs the server itself: the
+//! child we signal is the server. Dovecot, slapd and vsftpd start as root as they are meant to
+//! and drop privileges themselves (vsftpd to `nobody`; slapd keeps root, bound to loopback).
 #![allow(dead_code)]
 
 use std::fs;
@@ -80,9 +83,8 @@ fn run(mut command: Command, what: &str, package: &str) {
     );
 }
 
-/// A running database server on `127.0.0.1:port`, stopped (and its directory removed) when
-/// dropped.
-pub struct DbServer {
+/// A running server on `127.0.0.1:port`, stopped (and its directory removed) when dropped.
+pub struct Daemon {
     child: Child,
     /// The signal that shuts it down cleanly (`INT`: PostgreSQL's fast shutdown; `TERM`).
     stop_signal: &'static str,
@@ -92,9 +94,16 @@ pub struct DbServer {
     _dir: tempfile::TempDir,
 }
 
-impl DbServer {
-    fn wait_until_listening(mut self, name: &str) -> Self {
-        let address = (Ipv4Addr::LOCALHOST, self.port).into();
+impl Daemon {
+    fn wait_until_listening(self, name: &str) -> Self {
+        let port = self.port;
+        self.wait_for(name, port)
+    }
+
+    /// Waits until `port` accepts connections; panics with the log if the server exits or 60 s
+    /// pass.
+    fn wait_for(mut self, name: &str, port: u16) -> Self {
+        let address = (Ipv4Addr::LOCALHOST, port).into();
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -105,8 +114,7 @@ impl DbServer {
             }
             assert!(
                 Instant::now() < deadline,
-                "{name} did not listen on 127.0.0.1:{} within 60s: {}",
-                self.port,
+                "{name} did not listen on 127.0.0.1:{port} within 60s: {}",
                 fs::read_to_string(&self.log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -224,7 +232,155 @@ impl DbServer {
     }
 }
 
-impl Drop for DbServer {
+/// A real Dovecot: IMAP, POP3 and ManageSieve with STARTTLS (Debian's `dovecot-imapd`,
+/// `dovecot-pop3d`, `dovecot-managesieved`), listening on 127.0.0.1 only.
+pub struct Dovecot {
+    /// The master process (its port is IMAP's).
+    pub daemon: Daemon,
+    /// The IMAP port (STARTTLS).
+    pub imap: u16,
+    /// The POP3 port (STLS).
+    pub pop3: u16,
+    /// The ManageSieve port (STARTTLS).
+    pub sieve: u16,
+}
+
+impl Dovecot {
+    pub fn start(cert: &Path, key: &Path) -> Self {
+        for (binary, package) in [
+            ("imap-login", "dovecot-imapd"),
+            ("pop3-login", "dovecot-pop3d"),
+            ("managesieve-login", "dovecot-managesieved"),
+        ] {
+            assert!(
+                Path::new("/usr/lib/dovecot").join(binary).exists(),
+                "no /usr/lib/dovecot/{binary}: install {package}"
+            );
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Its login processes (users dovenull and dovecot) reach the sockets under it.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let (imap, pop3, sieve) = (free_port(), free_port(), free_port());
+        let d = dir.path().display();
+        let (cert, key) = (cert.display(), key.display());
+        let conf = format!(
+            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+             protocols = imap pop3 sieve\nlisten = 127.0.0.1\nssl = yes\n\
+             ssl_cert = <{cert}\nssl_key = <{key}\nmail_location = maildir:{d}/mail\n\
+             passdb {{\n  driver = static\n  args = password=unused\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={d}/home\n}}\n\
+             service imap-login {{\n  inet_listener imap {{\n    port = {imap}\n  }}\n  \
+             inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service pop3-login {{\n  inet_listener pop3 {{\n    port = {pop3}\n  }}\n  \
+             inet_listener pop3s {{\n    port = 0\n  }}\n}}\n\
+             service managesieve-login {{\n  inet_listener sieve {{\n    port = {sieve}\n  }}\n}}\n"
+        );
+        let conf_path = dir.path().join("dovecot.conf");
+        fs::write(&conf_path, conf).expect("write dovecot.conf");
+        let log = dir.path().join("dovecot.log");
+        let child = Command::new("dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dovecot starts (install dovecot-imapd)");
+        let daemon = Daemon {
+            child,
+            stop_signal: "TERM",
+            port: imap,
+            log,
+            _dir: dir,
+        }
+        .wait_for("dovecot imap", imap)
+        .wait_for("dovecot pop3", pop3)
+        .wait_for("dovecot managesieve", sieve);
+        Self {
+            daemon,
+            imap,
+            pop3,
+            sieve,
+        }
+    }
+}
+
+impl Daemon {
+    /// OpenLDAP's slapd (Debian's `slapd`, on GnuTLS) with no database, only TLS for StartTLS,
+    /// on `ldap://127.0.0.1:port/`.
+    pub fn slapd(cert: &Path, key: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path().display();
+        let conf = format!(
+            "pidfile {d}/slapd.pid\nargsfile {d}/slapd.args\nTLSCertificateFile {}\n\
+             TLSCertificateKeyFile {}\n",
+            cert.display(),
+            key.display()
+        );
+        fs::write(dir.path().join("slapd.conf"), conf).expect("write slapd.conf");
+        let port = free_port();
+        let log = dir.path().join("slapd.log");
+        let child = Command::new("slapd")
+            .arg("-f")
+            .arg(dir.path().join("slapd.conf"))
+            .arg("-h")
+            .arg(format!("ldap://127.0.0.1:{port}/"))
+            // -d keeps it in the foreground (the child we stop); level 0 logs nothing more.
+            .args(["-d", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("slapd starts (install slapd)");
+        Self {
+            child,
+            stop_signal: "TERM",
+            port,
+            log,
+            _dir: dir,
+        }
+        .wait_until_listening("slapd")
+    }
+
+    /// vsftpd (Debian's `vsftpd`) with `ssl_enable` (AUTH TLS) on 127.0.0.1, in the foreground.
+    /// Its default `ssl_ciphers` (DES-CBC3-SHA) leaves TLS 1.2 without a usable suite with an
+    /// ECDSA key, so the configuration allows `HIGH`.
+    pub fn vsftpd(cert: &Path, key: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path().display();
+        fs::create_dir(dir.path().join("empty")).expect("mkdir");
+        let port = free_port();
+        let log = dir.path().join("vsftpd.log");
+        let conf = format!(
+            "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\n\
+             background=NO\nanonymous_enable=NO\nlocal_enable=YES\nssl_enable=YES\n\
+             ssl_ciphers=HIGH\nrsa_cert_file={}\nrsa_private_key_file={}\n\
+             secure_chroot_dir={d}/empty\nvsftpd_log_file={}\n",
+            cert.display(),
+            key.display(),
+            log.display()
+        );
+        fs::write(dir.path().join("vsftpd.conf"), conf).expect("write vsftpd.conf");
+        let child = Command::new("vsftpd")
+            .arg(dir.path().join("vsftpd.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vsftpd starts (install vsftpd)");
+        Self {
+            child,
+            stop_signal: "TERM",
+            port,
+            log,
+            _dir: dir,
+        }
+        .wait_until_listening("vsftpd")
+    }
+}
+
+impl Drop for Daemon {
     /// Asks the server to shut down (so it removes its shared memory and sockets), and kills it
     /// if it has not within 10 s.
     fn drop(&mut self) {
