@@ -580,6 +580,28 @@ fn slapd_real_server() {
     );
 }
 
+/// A real Exim: EHLO, STARTTLS; `--starttls lmtp` gets Exim's answer to LHLO.
+#[test]
+fn exim_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "exim", P256);
+    let server = Daemon::exim(&cert, &key);
+    assert_pin_and_probe("smtp", server.port, &cert);
+    assert_network_failure(
+        &[
+            "pin",
+            "--starttls",
+            "lmtp",
+            &format!("127.0.0.1:{}", server.port),
+        ],
+        &[
+            "(STARTTLS lmtp)",
+            "expected the reply to LHLO with code 250, got 500",
+        ],
+        QUICK,
+    );
+}
+
 /// A real vsftpd: AUTH TLS; `--starttls smtp` reads its 220 greeting, then its answer to EHLO.
 #[test]
 fn vsftpd_real_server() {

@@ -1,12 +1,12 @@
 //! Real servers with STARTTLS on loopback, each from a configuration in its own temporary
 //! directory and stopped when dropped: PostgreSQL, MariaDB, Dovecot (IMAP, POP3, ManageSieve),
-//! OpenLDAP's slapd and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
+//! OpenLDAP's slapd, Exim and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
 //! tokio-postgres example (`interop/tests/clients.rs`).
 //!
 //! PostgreSQL and MariaDB refuse to run as root, so when the tests run as root (CI) their
 //! commands run as `nobody` through `setpriv` (util-linux), which execs the server itself: the
-//! child we signal is the server. Dovecot, slapd and vsftpd start as root as they are meant to
-//! and drop privileges themselves (vsftpd to `nobody`; slapd keeps root, bound to loopback).
+//! child we signal is the server. Dovecot, slapd, Exim and vsftpd start as root as they are meant
+//! to and drop privileges themselves (slapd keeps root, bound to loopback).
 #![allow(dead_code)]
 
 use std::fs;
@@ -341,6 +341,60 @@ impl Daemon {
             _dir: dir,
         }
         .wait_until_listening("slapd")
+    }
+
+    /// Exim (Debian's `exim4-daemon-light`, on GnuTLS) advertising STARTTLS on 127.0.0.1, in the
+    /// foreground (`-bdf`). Its spool and log directories belong to `Debian-exim`, as exim
+    /// writes them after dropping root; the key is copied world-readable for the same reason.
+    /// `smtp_accept_max = 0` lifts its default limit of 20 connections: the probe's short
+    /// connections come faster than exim reaps its children, and the 21st is answered `421 Too
+    /// many concurrent SMTP connections`.
+    pub fn exim(cert: &Path, key: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let d = dir.path().display();
+        fs::copy(cert, dir.path().join("cert.pem")).expect("copy cert");
+        fs::copy(key, dir.path().join("key.pem")).expect("copy key");
+        fs::set_permissions(
+            dir.path().join("key.pem"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod key");
+        for sub in ["spool", "log"] {
+            let path = dir.path().join(sub);
+            fs::create_dir(&path).expect("mkdir");
+            output(
+                "chown",
+                &["Debian-exim", path.to_str().expect("utf-8 temp path")],
+            );
+        }
+        let port = free_port();
+        let conf = format!(
+            "primary_hostname = mail.lab\nspool_directory = {d}/spool\n\
+             log_file_path = {d}/log/%slog\ndaemon_smtp_ports = {port}\n\
+             local_interfaces = 127.0.0.1\ntls_advertise_hosts = *\n\
+             tls_certificate = {d}/cert.pem\ntls_privatekey = {d}/key.pem\n\
+             keep_environment =\nsmtp_accept_max = 0\n"
+        );
+        fs::write(dir.path().join("exim.conf"), conf).expect("write exim.conf");
+        let log = dir.path().join("log/mainlog");
+        let child = Command::new("exim")
+            .arg("-C")
+            .arg(dir.path().join("exim.conf"))
+            .arg("-bdf")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("exim starts (install exim4-daemon-light)");
+        Self {
+            child,
+            stop_signal: "TERM",
+            port,
+            log,
+            _dir: dir,
+        }
+        .wait_until_listening("exim")
     }
 
     /// vsftpd (Debian's `vsftpd`) with `ssl_enable` (AUTH TLS) on 127.0.0.1, in the foreground.
