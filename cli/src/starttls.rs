@@ -162,15 +162,19 @@ pub enum Parsed<T> {
 /// A parser's answer: an error says what was expected and quotes what was seen.
 pub type ParseResult<T> = Result<Parsed<T>, String>;
 
-/// At most 60 bytes of `bytes`, with non-printable bytes escaped, in quotes; `…` marks a cut.
+/// At most 60 bytes of `bytes` in double quotes, printable ASCII as is, `"`, `\` and every
+/// other byte escaped (`\r`, `\x00`), so it stays on one line; `…` marks a cut.
 pub fn excerpt(bytes: &[u8]) -> String {
     const SHOWN: usize = 60;
     let shown = bytes.get(..SHOWN).unwrap_or(bytes);
-    let mut text: String = shown
-        .iter()
-        .flat_map(|b| std::ascii::escape_default(*b))
-        .map(char::from)
-        .collect();
+    let mut text = String::new();
+    for byte in shown {
+        match byte {
+            b'"' | b'\\' => text.extend(['\\', char::from(*byte)]),
+            0x20..=0x7e => text.push(char::from(*byte)),
+            _ => text.extend(std::ascii::escape_default(*byte).map(char::from)),
+        }
+    }
     if bytes.len() > SHOWN {
         text.push('…');
     }

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::daemons::{Daemon, Dovecot};
+use common::daemons::{Daemon, Dovecot, Prosody};
 use common::{library_pin, openssl_cert, tlspin, verdict, Run, SServer};
 
 const P256: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
@@ -56,10 +56,19 @@ fn s_client_pin(protocol: &str, port: u16) -> String {
 
 /// `tlspin pin --starttls PROTO` and `tlspin probe --starttls PROTO` succeed against `port`; the
 /// pin is the certificate's and the one s_client sees; the probe finds TLS 1.3 and 1.2 and both
-/// providers compatible.
-fn assert_pin_and_probe(protocol: &str, port: u16, cert: &Path) {
+/// providers compatible. `sni` is sent with `--sni` (XMPP's stream header names it).
+fn assert_pin_and_probe_as(protocol: &str, port: u16, cert: &Path, sni: &str) {
     let target = format!("127.0.0.1:{port}");
-    let run = tlspin(&["--json", "pin", "--starttls", protocol, &target], None);
+    let with = |command: &str, json: bool| {
+        let mut args = if json {
+            vec!["--json", command]
+        } else {
+            vec![command]
+        };
+        args.extend(["--sni", sni, "--starttls", protocol, target.as_str()]);
+        tlspin(&args, None)
+    };
+    let run = with("pin", true);
     assert_eq!(run.code, 0, "{run:?}");
     let report = run.json();
     let pin = library_pin(cert).to_string();
@@ -75,11 +84,11 @@ fn assert_pin_and_probe(protocol: &str, port: u16, cert: &Path) {
         "s_client -starttls {protocol}"
     );
 
-    let text = tlspin(&["pin", "--starttls", protocol, &target], None);
+    let text = with("pin", false);
     assert_eq!(text.code, 0, "{text:?}");
     assert!(text.stdout.contains(&pin), "{text:?}");
 
-    let run = tlspin(&["--json", "probe", "--starttls", protocol, &target], None);
+    let run = with("probe", true);
     assert_eq!(run.code, 0, "{run:?}");
     let report = run.json();
     assert_eq!(report["starttls"], protocol);
@@ -101,6 +110,11 @@ fn assert_pin_and_probe(protocol: &str, port: u16, cert: &Path) {
             "{reason}"
         );
     }
+}
+
+/// [`assert_pin_and_probe_as`] with the SNI `localhost` (the test certificates' name).
+fn assert_pin_and_probe(protocol: &str, port: u16, cert: &Path) {
+    assert_pin_and_probe_as(protocol, port, cert, "localhost");
 }
 
 /// Runs `tlspin --timeout 1 ARGS` and asserts exit code 3 with one line on stderr containing
@@ -597,6 +611,31 @@ fn exim_real_server() {
         &[
             "(STARTTLS lmtp)",
             "expected the reply to LHLO with code 250, got 500",
+        ],
+        QUICK,
+    );
+}
+
+/// A real Prosody: client-to-server and server-to-server `<starttls/>` for `localhost` (the SNI
+/// name is the stream's `to`); without `--sni` the stream asks for host 127.0.0.1, which Prosody
+/// refuses with a stream error.
+#[test]
+fn prosody_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "prosody", P256);
+    let server = Prosody::start(&cert, &key);
+    assert_pin_and_probe("xmpp", server.c2s, &cert);
+    assert_pin_and_probe("xmpp-server", server.s2s, &cert);
+    assert_network_failure(
+        &[
+            "pin",
+            "--starttls",
+            "xmpp",
+            &format!("127.0.0.1:{}", server.c2s),
+        ],
+        &[
+            "(STARTTLS xmpp)",
+            "expected stream features, got a stream error \"<stream:error><host-unknown",
         ],
         QUICK,
     );

@@ -1,12 +1,12 @@
 //! Real servers with STARTTLS on loopback, each from a configuration in its own temporary
 //! directory and stopped when dropped: PostgreSQL, MariaDB, Dovecot (IMAP, POP3, ManageSieve),
-//! OpenLDAP's slapd, Exim and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
+//! OpenLDAP's slapd, Exim, Prosody and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
 //! tokio-postgres example (`interop/tests/clients.rs`).
 //!
 //! PostgreSQL and MariaDB refuse to run as root, so when the tests run as root (CI) their
 //! commands run as `nobody` through `setpriv` (util-linux), which execs the server itself: the
-//! child we signal is the server. Dovecot, slapd, Exim and vsftpd start as root as they are meant
-//! to and drop privileges themselves (slapd keeps root, bound to loopback).
+//! child we signal is the server. Dovecot, slapd, Exim, Prosody and vsftpd start as root as they
+//! are meant to; all but slapd and Prosody (bound to loopback) drop privileges themselves.
 #![allow(dead_code)]
 
 use std::fs;
@@ -303,6 +303,63 @@ impl Dovecot {
             pop3,
             sieve,
         }
+    }
+}
+
+/// A real Prosody (Debian's `prosody`): XMPP client-to-server and server-to-server STARTTLS for
+/// the virtual host `localhost`, on 127.0.0.1 only.
+pub struct Prosody {
+    /// The server (its port is the client-to-server one).
+    pub daemon: Daemon,
+    /// The client-to-server port.
+    pub c2s: u16,
+    /// The server-to-server port.
+    pub s2s: u16,
+}
+
+impl Prosody {
+    pub fn start(cert: &Path, key: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path().display();
+        fs::create_dir(dir.path().join("data")).expect("mkdir");
+        let (c2s, s2s) = (free_port(), free_port());
+        let log = dir.path().join("prosody.log");
+        // Prosody refuses root unless told; under root the tests run it as root, on loopback.
+        let conf = format!(
+            "run_as_root = true\ndaemonize = false\npidfile = \"{d}/prosody.pid\"\n\
+             data_path = \"{d}/data\"\n\
+             log = {{ {{ levels = {{ min = \"info\" }}, to = \"file\", filename = \"{}\" }} }}\n\
+             modules_enabled = {{ \"tls\", \"saslauth\", \"disco\", \"dialback\" }}\n\
+             interfaces = {{ \"127.0.0.1\" }}\nc2s_ports = {{ {c2s} }}\ns2s_ports = {{ {s2s} }}\n\
+             c2s_direct_tls_ports = {{ }}\ns2s_direct_tls_ports = {{ }}\n\
+             component_ports = {{ }}\nhttp_ports = {{ }}\nhttps_ports = {{ }}\n\
+             VirtualHost \"localhost\"\n  \
+             ssl = {{ certificate = \"{}\", key = \"{}\" }}\n",
+            log.display(),
+            cert.display(),
+            key.display()
+        );
+        let conf_path = dir.path().join("prosody.cfg.lua");
+        fs::write(&conf_path, conf).expect("write prosody.cfg.lua");
+        let child = Command::new("prosody")
+            .arg("-F")
+            .arg("--config")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prosody starts (install prosody)");
+        let daemon = Daemon {
+            child,
+            stop_signal: "TERM",
+            port: c2s,
+            log,
+            _dir: dir,
+        }
+        .wait_for("prosody c2s", c2s)
+        .wait_for("prosody s2s", s2s);
+        Self { daemon, c2s, s2s }
     }
 }
 
