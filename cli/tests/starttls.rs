@@ -537,7 +537,7 @@ fn mariadb_real_server() {
     );
 }
 
-/// A real Dovecot: IMAP, POP3 and ManageSieve STARTTLS; `--starttls smtp` against its IMAP port
+/// A real Dovecot: IMAP, POP3, ManageSieve and LMTP STARTTLS; `--starttls smtp` against its IMAP port
 /// reads the IMAP greeting and says so.
 #[test]
 fn dovecot_real_server() {
@@ -547,6 +547,7 @@ fn dovecot_real_server() {
     assert_pin_and_probe("imap", server.imap, &cert);
     assert_pin_and_probe("pop3", server.pop3, &cert);
     assert_pin_and_probe("sieve", server.sieve, &cert);
+    assert_pin_and_probe("lmtp", server.lmtp, &cert);
     assert_network_failure(
         &[
             "pin",

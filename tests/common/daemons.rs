@@ -1,5 +1,6 @@
 //! Real servers with STARTTLS on loopback, each from a configuration in its own temporary
-//! directory and stopped when dropped: PostgreSQL, MariaDB, Dovecot (IMAP, POP3, ManageSieve),
+//! directory and stopped when dropped: PostgreSQL, MariaDB, Dovecot (IMAP, POP3, ManageSieve,
+//! LMTP),
 //! OpenLDAP's slapd, Exim, Prosody and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
 //! tokio-postgres example (`interop/tests/clients.rs`).
 //!
@@ -232,8 +233,8 @@ impl Daemon {
     }
 }
 
-/// A real Dovecot: IMAP, POP3 and ManageSieve with STARTTLS (Debian's `dovecot-imapd`,
-/// `dovecot-pop3d`, `dovecot-managesieved`), listening on 127.0.0.1 only.
+/// A real Dovecot: IMAP, POP3, ManageSieve and LMTP with STARTTLS (Debian's `dovecot-imapd`,
+/// `dovecot-pop3d`, `dovecot-managesieved`, `dovecot-lmtpd`), listening on 127.0.0.1 only.
 pub struct Dovecot {
     /// The master process (its port is IMAP's).
     pub daemon: Daemon,
@@ -243,6 +244,8 @@ pub struct Dovecot {
     pub pop3: u16,
     /// The ManageSieve port (STARTTLS).
     pub sieve: u16,
+    /// The LMTP port (STARTTLS).
+    pub lmtp: u16,
 }
 
 impl Dovecot {
@@ -251,6 +254,7 @@ impl Dovecot {
             ("imap-login", "dovecot-imapd"),
             ("pop3-login", "dovecot-pop3d"),
             ("managesieve-login", "dovecot-managesieved"),
+            ("lmtp", "dovecot-lmtpd"),
         ] {
             assert!(
                 Path::new("/usr/lib/dovecot").join(binary).exists(),
@@ -260,12 +264,12 @@ impl Dovecot {
         let dir = tempfile::tempdir().expect("temp dir");
         // Its login processes (users dovenull and dovecot) reach the sockets under it.
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-        let (imap, pop3, sieve) = (free_port(), free_port(), free_port());
+        let (imap, pop3, sieve, lmtp) = (free_port(), free_port(), free_port(), free_port());
         let d = dir.path().display();
         let (cert, key) = (cert.display(), key.display());
         let conf = format!(
             "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
-             protocols = imap pop3 sieve\nlisten = 127.0.0.1\nssl = yes\n\
+             protocols = imap pop3 sieve lmtp\nlisten = 127.0.0.1\nssl = yes\n\
              ssl_cert = <{cert}\nssl_key = <{key}\nmail_location = maildir:{d}/mail\n\
              passdb {{\n  driver = static\n  args = password=unused\n}}\n\
              userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={d}/home\n}}\n\
@@ -273,7 +277,8 @@ impl Dovecot {
              inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
              service pop3-login {{\n  inet_listener pop3 {{\n    port = {pop3}\n  }}\n  \
              inet_listener pop3s {{\n    port = 0\n  }}\n}}\n\
-             service managesieve-login {{\n  inet_listener sieve {{\n    port = {sieve}\n  }}\n}}\n"
+             service managesieve-login {{\n  inet_listener sieve {{\n    port = {sieve}\n  }}\n}}\n\
+             service lmtp {{\n  inet_listener lmtp {{\n    port = {lmtp}\n  }}\n}}\n"
         );
         let conf_path = dir.path().join("dovecot.conf");
         fs::write(&conf_path, conf).expect("write dovecot.conf");
@@ -296,12 +301,14 @@ impl Dovecot {
         }
         .wait_for("dovecot imap", imap)
         .wait_for("dovecot pop3", pop3)
-        .wait_for("dovecot managesieve", sieve);
+        .wait_for("dovecot managesieve", sieve)
+        .wait_for("dovecot lmtp", lmtp);
         Self {
             daemon,
             imap,
             pop3,
             sieve,
+            lmtp,
         }
     }
 }
