@@ -56,8 +56,9 @@ fn s_client_pin(protocol: &str, port: u16) -> String {
 
 /// `tlspin pin --starttls PROTO` and `tlspin probe --starttls PROTO` succeed against `port`; the
 /// pin is the certificate's and the one s_client sees; the probe finds TLS 1.3 and 1.2 and both
-/// providers compatible. `sni` is sent with `--sni` (XMPP's stream header names it).
-fn assert_pin_and_probe_as(protocol: &str, port: u16, cert: &Path, sni: &str) {
+/// providers compatible. `sni` is sent with `--sni` (XMPP's stream header names it); `s_client`
+/// says whether `openssl s_client -starttls` can talk to this server.
+fn assert_pin_and_probe_as(protocol: &str, port: u16, cert: &Path, sni: &str, s_client: bool) {
     let target = format!("127.0.0.1:{port}");
     let with = |command: &str, json: bool| {
         let mut args = if json {
@@ -78,11 +79,13 @@ fn assert_pin_and_probe_as(protocol: &str, port: u16, cert: &Path, sni: &str) {
         report["source"],
         format!("{target} (STARTTLS {protocol})").as_str()
     );
-    assert_eq!(
-        s_client_pin(protocol, port),
-        pin,
-        "s_client -starttls {protocol}"
-    );
+    if s_client {
+        assert_eq!(
+            s_client_pin(protocol, port),
+            pin,
+            "s_client -starttls {protocol}"
+        );
+    }
 
     let text = with("pin", false);
     assert_eq!(text.code, 0, "{text:?}");
@@ -112,9 +115,10 @@ fn assert_pin_and_probe_as(protocol: &str, port: u16, cert: &Path, sni: &str) {
     }
 }
 
-/// [`assert_pin_and_probe_as`] with the SNI `localhost` (the test certificates' name).
+/// [`assert_pin_and_probe_as`] with the SNI `localhost` (the test certificates' name) and the
+/// comparison with `openssl s_client`.
 fn assert_pin_and_probe(protocol: &str, port: u16, cert: &Path) {
-    assert_pin_and_probe_as(protocol, port, cert, "localhost");
+    assert_pin_and_probe_as(protocol, port, cert, "localhost", true);
 }
 
 /// Runs `tlspin --timeout 1 ARGS` and asserts exit code 3 with one line on stderr containing
@@ -640,6 +644,18 @@ fn prosody_real_server() {
         ],
         QUICK,
     );
+}
+
+/// A real InspIRCd: STARTTLS after its NOTICEs, numeric 670. (`openssl s_client -starttls irc`
+/// stops at the first line without a numeric, so it gets no certificate from a server that
+/// greets with NOTICEs: no comparison with it here; `irc_relayed` makes it.) Without
+/// `m_starttls` enabled the server answers 691.
+#[test]
+fn inspircd_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "inspircd", P256);
+    let server = Daemon::inspircd(&cert, &key);
+    assert_pin_and_probe_as("irc", server.port, &cert, "localhost", false);
 }
 
 /// A real vsftpd: AUTH TLS; `--starttls smtp` reads its 220 greeting, then its answer to EHLO.

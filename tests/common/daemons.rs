@@ -1,13 +1,13 @@
 //! Real servers with STARTTLS on loopback, each from a configuration in its own temporary
 //! directory and stopped when dropped: PostgreSQL, MariaDB, Dovecot (IMAP, POP3, ManageSieve,
 //! LMTP),
-//! OpenLDAP's slapd, Exim, Prosody and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
+//! OpenLDAP's slapd, Exim, Prosody, InspIRCd and vsftpd, for the CLI's `--starttls` tests (`cli/tests/starttls.rs`) and the
 //! tokio-postgres example (`interop/tests/clients.rs`).
 //!
 //! PostgreSQL and MariaDB refuse to run as root, so when the tests run as root (CI) their
 //! commands run as `nobody` through `setpriv` (util-linux), which execs the server itself: the
-//! child we signal is the server. Dovecot, slapd, Exim, Prosody and vsftpd start as root as they
-//! are meant to; all but slapd and Prosody (bound to loopback) drop privileges themselves.
+//! child we signal is the server. Dovecot, slapd, Exim, Prosody, InspIRCd and vsftpd start as
+//! root; Dovecot, Exim and vsftpd drop privileges themselves, the others stay on loopback.
 #![allow(dead_code)]
 
 use std::fs;
@@ -459,6 +459,48 @@ impl Daemon {
             _dir: dir,
         }
         .wait_until_listening("exim")
+    }
+
+    /// InspIRCd 3 (Debian's `inspircd`) with `m_starttls` on GnuTLS, on 127.0.0.1, in the
+    /// foreground. Like real IRC servers it greets with NOTICEs (`*** Looking up your
+    /// hostname...`) before any numeric.
+    pub fn inspircd(cert: &Path, key: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path().display();
+        let port = free_port();
+        let conf = format!(
+            "<server name=\"irc.lab\" description=\"tlspin test\" network=\"lab\">\n\
+             <admin name=\"admin\" nick=\"admin\" email=\"admin@irc.lab\">\n\
+             <bind address=\"127.0.0.1\" port=\"{port}\" type=\"clients\">\n\
+             <connect allow=\"*\" timeout=\"60\">\n<class name=\"main\" commands=\"*\">\n\
+             <path configdir=\"{d}\" datadir=\"{d}\" logdir=\"{d}\" \
+             moduledir=\"/usr/lib/inspircd/modules\">\n<pid file=\"{d}/inspircd.pid\">\n\
+             <sslprofile name=\"main\" provider=\"gnutls\" certfile=\"{}\" keyfile=\"{}\" \
+             dhfile=\"\">\n<module name=\"ssl_gnutls\">\n<module name=\"starttls\">\n\
+             <starttls provider=\"main\">\n",
+            cert.display(),
+            key.display()
+        );
+        let conf_path = dir.path().join("inspircd.conf");
+        fs::write(&conf_path, conf).expect("write inspircd.conf");
+        let log = dir.path().join("inspircd.out");
+        let child = Command::new("inspircd")
+            .arg("--config")
+            .arg(&conf_path)
+            .args(["--nofork", "--runasroot"])
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&log).expect("log file"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("inspircd starts (install inspircd)");
+        Self {
+            child,
+            stop_signal: "TERM",
+            port,
+            log,
+            _dir: dir,
+        }
+        .wait_until_listening("inspircd")
     }
 
     /// vsftpd (Debian's `vsftpd`) with `ssl_enable` (AUTH TLS) on 127.0.0.1, in the foreground.

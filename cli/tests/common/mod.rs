@@ -6,8 +6,8 @@
 #[path = "../../../tests/common/mod.rs"]
 pub mod library;
 
-/// Real PostgreSQL, MariaDB, Dovecot, slapd, Exim, Prosody and vsftpd servers, shared with the
-/// interop tests.
+/// Real PostgreSQL, MariaDB, Dovecot, slapd, Exim, Prosody, InspIRCd and vsftpd servers, shared
+/// with the interop tests.
 #[path = "../../../tests/common/daemons.rs"]
 pub mod daemons;
 
