@@ -435,9 +435,8 @@ pub fn parse_irc(data: &[u8]) -> ParseResult<IrcReply> {
                 excerpt(line)
             ));
         }
-        let numeric = (command.len() == 3 && command.iter().all(u8::is_ascii_digit))
-            .then(|| split_code(command).map(|(code, _, _)| code))
-            .flatten();
+        // A command of exactly three digits (alphanumeric, so nothing follows them).
+        let numeric = split_code(command).map(|(code, _, _)| code);
         let answers = command == b"ERROR"
             || matches!(numeric, Some(670 | 691))
             || numeric.is_some_and(|n| (400..600).contains(&n));
