@@ -87,7 +87,9 @@ fn run(mut command: Command, what: &str, package: &str) {
 /// A running server on `127.0.0.1:port`, stopped (and its directory removed) when dropped.
 pub struct Daemon {
     child: Child,
-    /// The signal that shuts it down cleanly (`INT`: PostgreSQL's fast shutdown; `TERM`).
+    /// The signal that shuts it down (`INT`: PostgreSQL's fast shutdown; `TERM`; `KILL` for a
+    /// server that crashes on the others). Every server runs in its temporary directory, so
+    /// even a core dump goes away with it.
     stop_signal: &'static str,
     /// Its loopback port.
     pub port: u16,
@@ -173,6 +175,7 @@ impl Daemon {
         let child = server_command(&bin.join("postgres"))
             .arg("-D")
             .arg(&data)
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(fs::File::create(&log).expect("log file"))
@@ -217,6 +220,7 @@ impl Daemon {
             .arg(format!("--ssl-key={d}/server.key"))
             .arg(format!("--log-error={}", log.display()))
             .arg("--innodb-buffer-pool-size=16M")
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -287,6 +291,7 @@ impl Dovecot {
             .arg("-F")
             .arg("-c")
             .arg(&conf_path)
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -352,6 +357,7 @@ impl Prosody {
             .arg("-F")
             .arg("--config")
             .arg(&conf_path)
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -392,6 +398,7 @@ impl Daemon {
             .arg(format!("ldap://127.0.0.1:{port}/"))
             // -d keeps it in the foreground (the child we stop); level 0 logs nothing more.
             .args(["-d", "0"])
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(fs::File::create(&log).expect("log file"))
@@ -446,6 +453,7 @@ impl Daemon {
             .arg("-C")
             .arg(dir.path().join("exim.conf"))
             .arg("-bdf")
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -463,7 +471,7 @@ impl Daemon {
 
     /// InspIRCd 3 (Debian's `inspircd`) with `m_starttls` on GnuTLS, on 127.0.0.1, in the
     /// foreground. Like real IRC servers it greets with NOTICEs (`*** Looking up your
-    /// hostname...`) before any numeric.
+    /// hostname...`) before any numeric. Debian's 3.15 segfaults on SIGTERM, so it is killed.
     pub fn inspircd(cert: &Path, key: &Path) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path().display();
@@ -488,6 +496,7 @@ impl Daemon {
             .arg("--config")
             .arg(&conf_path)
             .args(["--nofork", "--runasroot"])
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(fs::File::create(&log).expect("log file"))
             .stderr(Stdio::null())
@@ -495,7 +504,7 @@ impl Daemon {
             .expect("inspircd starts (install inspircd)");
         Self {
             child,
-            stop_signal: "TERM",
+            stop_signal: "KILL",
             port,
             log,
             _dir: dir,
@@ -524,6 +533,7 @@ impl Daemon {
         fs::write(dir.path().join("vsftpd.conf"), conf).expect("write vsftpd.conf");
         let child = Command::new("vsftpd")
             .arg(dir.path().join("vsftpd.conf"))
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
