@@ -27,6 +27,18 @@ for tool in openssl gnutls-serv gnutls-cli; do
     exit 1
   fi
 done
+# The real servers of the CLI's `--starttls` tests (and the tokio-postgres interop test); .ci/run
+# installs them.
+for check in "ls /usr/lib/postgresql/*/bin/initdb:postgresql" "command -v mariadb-install-db:mariadb-server" \
+  "test -x /usr/lib/dovecot/imap-login:dovecot-imapd" "test -x /usr/lib/dovecot/pop3-login:dovecot-pop3d" \
+  "test -x /usr/lib/dovecot/managesieve-login:dovecot-managesieved" "test -x /usr/lib/dovecot/lmtp:dovecot-lmtpd" \
+  "command -v slapd:slapd" "command -v exim:exim4-daemon-light" "command -v prosody:prosody" \
+  "command -v inspircd:inspircd" "command -v vsftpd:vsftpd"; do
+  if ! eval "${check%:*}" >/dev/null 2>&1; then
+    echo "the STARTTLS tests need ${check##*:}: apt-get install -y ${check##*:} (.ci/run installs it)" >&2
+    exit 1
+  fi
+done
 if [ "$mode" = full ]; then
   for tool in cmake go; do
     if ! command -v "$tool" >/dev/null 2>&1; then

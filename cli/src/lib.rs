@@ -1,7 +1,8 @@
 //! The `tlspin` command-line tool, as a library so that tests and fuzzers reach its parts:
 //! certificate details and pins ([`certinfo`], [`pin`]), the server probe ([`probe`], whose
-//! untrusted-input parser is [`probe::parse::parse_server_flight`]), and the network plumbing
-//! ([`net`]).
+//! untrusted-input parser is [`probe::parse::parse_server_flight`]), the network plumbing
+//! ([`net`]), and the plaintext preambles of `--starttls` ([`starttls`], whose reply parsers are
+//! fuzzed too).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,3 +23,4 @@ pub mod net;
 pub mod pin;
 pub mod probe;
 pub mod providers;
+pub mod starttls;

@@ -23,6 +23,7 @@ use serde::Serialize;
 use tlspin_cli::certinfo::{is_public_key, read_certificates, MAX_INPUT};
 use tlspin_cli::exit::{Exit, Failure};
 use tlspin_cli::net::Target;
+use tlspin_cli::starttls::Starttls;
 use tlspin_cli::{pin, probe};
 
 const EXIT_CODES: &str = "\
@@ -67,6 +68,9 @@ enum Command {
         /// The server name to send (SNI) when connecting; defaults to HOST.
         #[arg(long, value_name = "NAME")]
         sni: Option<String>,
+        /// Run PROTO's plaintext preamble before TLS (HOST:PORT only).
+        #[arg(long, value_name = "PROTO")]
+        starttls: Option<Starttls>,
     },
     /// Report the protocol versions, cipher suites, groups and signature schemes a server
     /// supports, and whether each rustls provider (aws-lc-rs, ring) can talk to it, and why not.
@@ -85,6 +89,9 @@ enum Command {
             value_parser = clap::value_parser!(u16).range(1..=64)
         )]
         parallel: u16,
+        /// Run PROTO's plaintext preamble before TLS (the port stays required).
+        #[arg(long, value_name = "PROTO")]
+        starttls: Option<Starttls>,
     },
 }
 
@@ -139,13 +146,22 @@ fn to_json(value: &impl Serialize) -> String {
 fn run(cli: Cli) -> Result<(Exit, String), Failure> {
     let timeout = Duration::from_secs(cli.timeout);
     match cli.command {
-        Command::Pin { input, sni } => {
+        Command::Pin {
+            input,
+            sni,
+            starttls,
+        } => {
             let report = match local_input(&input)? {
                 Some((bytes, source)) => {
-                    if sni.is_some() {
-                        return Err(Failure::usage(
-                            "--sni applies only when pinning a server (HOST:PORT), not a file",
-                        ));
+                    let flag = match (&sni, starttls) {
+                        (Some(_), _) => Some("--sni"),
+                        (None, Some(_)) => Some("--starttls"),
+                        (None, None) => None,
+                    };
+                    if let Some(flag) = flag {
+                        return Err(Failure::usage(format!(
+                            "{flag} applies only when pinning a server (HOST:PORT), not a file"
+                        )));
                     }
                     if is_public_key(&bytes) {
                         pin::from_public_key(&bytes, &source)?
@@ -153,7 +169,9 @@ fn run(cli: Cli) -> Result<(Exit, String), Failure> {
                         pin::from_certificates(&read_certificates(&bytes, &source)?, &source)?
                     }
                 }
-                None => pin::from_server(&Target::parse(&input, sni.as_deref(), timeout)?)?,
+                None => pin::from_server(
+                    &Target::parse(&input, sni.as_deref(), timeout)?.with_starttls(starttls),
+                )?,
             };
             let text = if cli.json {
                 to_json(&report)
@@ -166,8 +184,9 @@ fn run(cli: Cli) -> Result<(Exit, String), Failure> {
             target,
             sni,
             parallel,
+            starttls,
         } => {
-            let target = Target::parse(&target, sni.as_deref(), timeout)?;
+            let target = Target::parse(&target, sni.as_deref(), timeout)?.with_starttls(starttls);
             let show_progress = io::stderr().is_terminal();
             let shown = target.display();
             let progress = |step: &str| {

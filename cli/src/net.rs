@@ -1,4 +1,5 @@
-//! Targets (`HOST:PORT`), sockets with timeouts, and a rustls handshake over them.
+//! Targets (`HOST:PORT`, optionally behind a STARTTLS preamble), sockets with timeouts, and a
+//! rustls handshake over them.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -9,6 +10,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
 
 use crate::exit::Failure;
+use crate::starttls::{self, Starttls};
 
 /// A server to connect to, and the name to present to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub struct Target {
     pub server_name: ServerName<'static>,
     /// How long each connect, read and write may take.
     pub timeout: Duration,
+    /// The plaintext protocol to run before TLS (`--starttls`), if any.
+    pub starttls: Option<Starttls>,
 }
 
 impl Target {
@@ -65,7 +69,13 @@ impl Target {
             port,
             server_name,
             timeout,
+            starttls: None,
         })
+    }
+
+    /// The same target, reached through `starttls`'s preamble (`None`: TLS from the start).
+    pub fn with_starttls(self, starttls: Option<Starttls>) -> Self {
+        Self { starttls, ..self }
     }
 
     /// The server name to send in SNI: `None` for an IP address (TLS never sends those).
@@ -76,17 +86,32 @@ impl Target {
         }
     }
 
-    /// `HOST:PORT`, for messages.
+    /// `HOST:PORT`, for messages, followed by ` (STARTTLS PROTO)` with `--starttls`.
     pub fn display(&self) -> String {
-        if self.host.contains(':') {
+        let address = if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)
+        };
+        match self.starttls {
+            Some(protocol) => format!("{address} (STARTTLS {protocol})"),
+            None => address,
         }
     }
 
-    /// Connects over TCP with the target's timeout on connecting, reading and writing.
+    /// Connects over TCP with the target's timeout on connecting, reading and writing, and runs
+    /// the STARTTLS preamble if there is one: the stream returned is where the TLS ClientHello
+    /// starts. Each call makes its own connection, so threads may call it concurrently.
     pub fn connect(&self) -> Result<TcpStream, Failure> {
+        let mut stream = self.connect_tcp()?;
+        if let Some(protocol) = self.starttls {
+            let domain = self.sni().unwrap_or(&self.host);
+            starttls::negotiate(&mut stream, protocol, domain, self.timeout, &self.display())?;
+        }
+        Ok(stream)
+    }
+
+    fn connect_tcp(&self) -> Result<TcpStream, Failure> {
         let addresses: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
             .map_err(|e| {
@@ -345,5 +370,9 @@ mod tests {
         }
         let err = Target::parse("host:1", Some("bad name!"), t).unwrap_err();
         assert!(err.message.contains("\"bad name!\""), "{err}");
+        let target = Target::parse("db.lab:5432", None, t)
+            .unwrap()
+            .with_starttls(Some(Starttls::Postgres));
+        assert_eq!(target.display(), "db.lab:5432 (STARTTLS postgres)");
     }
 }

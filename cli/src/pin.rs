@@ -13,8 +13,11 @@ use crate::providers::inspecting_config;
 /// What `tlspin pin` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct PinReport {
-    /// The file, `stdin`, or `HOST:PORT`.
+    /// The file, `stdin`, or `HOST:PORT` (followed by ` (STARTTLS PROTO)` with `--starttls`).
     pub source: String,
+    /// For a server reached with `--starttls`: the protocol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<String>,
     /// Each certificate, in input (or chain) order.
     pub certificates: Vec<CertInfo>,
     /// For a server: Rust code that pins its leaf key.
@@ -32,6 +35,7 @@ pub struct PinReport {
 pub fn from_public_key(bytes: &[u8], source: &str) -> Result<PinReport, Failure> {
     Ok(PinReport {
         source: source.to_owned(),
+        starttls: None,
         certificates: Vec::new(),
         rust_snippet: None,
         config_entry: None,
@@ -49,6 +53,7 @@ pub fn from_certificates(certs: &[CertificateDer<'_>], source: &str) -> Result<P
         .map_err(|f| Failure::usage(format!("{source}: {}", f.message)))?;
     Ok(PinReport {
         source: source.to_owned(),
+        starttls: None,
         certificates,
         rust_snippet: None,
         config_entry: None,
@@ -56,7 +61,7 @@ pub fn from_certificates(certs: &[CertificateDer<'_>], source: &str) -> Result<P
     })
 }
 
-/// Connects to `target` (accepting any certificate, still verifying the handshake signature with
+/// Connects to `target` (after its STARTTLS preamble, if any; accepting any certificate, still verifying the handshake signature with
 /// aws-lc-rs) and describes the chain it presents.
 pub fn from_server(target: &Target) -> Result<PinReport, Failure> {
     let config = inspecting_config(rustls::crypto::aws_lc_rs::default_provider())?;
@@ -77,6 +82,7 @@ pub fn from_server(target: &Target) -> Result<PinReport, Failure> {
         )));
     }
     let mut report = from_certificates(chain, &target.display())?;
+    report.starttls = target.starttls.map(|protocol| protocol.to_string());
     if let Some(leaf) = report.certificates.first() {
         report.rust_snippet = Some(rust_snippet(&leaf.pin));
         report.config_entry = Some(config_entry(&target.server_name, &leaf.pin));

@@ -4,7 +4,9 @@
 //! cargo run --manifest-path fuzz/Cargo.toml --example make_corpus
 //! ```
 //!
-//! Certificates come from rcgen; handshake seeds are the bytes real rustls peers exchanged.
+//! Certificates come from rcgen; handshake seeds are the bytes real rustls peers exchanged; the
+//! STARTTLS seeds are replies as real servers (Postfix, Dovecot, vsftpd, INN, OpenLDAP, Prosody,
+//! PostgreSQL, MySQL) send them. `-- starttls` writes only those, leaving the rest untouched.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -72,8 +74,122 @@ fn record(client: ClientConfig, server: ServerConfig) -> Result<(Vec<u8>, Vec<u8
     Ok((to_server, to_client))
 }
 
+/// (target, file, bytes) of the STARTTLS reply parsers' seeds.
+const STARTTLS_SEEDS: &[(&str, &str, &[u8])] = &[
+    (
+        "starttls_code_reply",
+        "postfix_greeting",
+        b"220 mail.lab ESMTP Postfix (Debian/GNU)\r\n",
+    ),
+    (
+        "starttls_code_reply",
+        "postfix_ehlo",
+        b"250-mail.lab\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n\
+          250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n\
+          250 CHUNKING\r\n",
+    ),
+    (
+        "starttls_code_reply",
+        "vsftpd_greeting",
+        b"220-Welcome\r\n free text\r\n220 (vsFTPd 3.0.3)\r\n",
+    ),
+    (
+        "starttls_code_reply",
+        "inn_starttls",
+        b"382 Begin TLS negotiation now\r\n",
+    ),
+    (
+        "starttls_imap",
+        "dovecot_greeting",
+        b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS \
+          LOGINDISABLED] Dovecot (Debian) ready.\r\n",
+    ),
+    (
+        "starttls_imap",
+        "dovecot_starttls",
+        b"* CAPABILITY IMAP4rev1 STARTTLS\r\nT1 OK Begin TLS negotiation now.\r\n",
+    ),
+    (
+        "starttls_pop3",
+        "dovecot_greeting",
+        b"+OK Dovecot (Debian) ready.\r\n",
+    ),
+    (
+        "starttls_pop3",
+        "refusal",
+        b"-ERR [SYS/PERM] TLS not configured\r\n",
+    ),
+    (
+        "starttls_sieve",
+        "pigeonhole_greeting",
+        b"\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n\"SIEVE\" \"fileinto reject\"\r\n\
+          \"STARTTLS\"\r\n\"VERSION\" \"1.0\"\r\nOK \"Dovecot (Debian) ready.\"\r\n",
+    ),
+    (
+        "starttls_irc",
+        "starttls_ok",
+        b":irc.lab NOTICE * :*** Looking up your hostname...\r\n:irc.lab 670 * :STARTTLS \
+          successful, proceed with TLS handshake\r\n",
+    ),
+    (
+        "starttls_ldap",
+        "openldap_success",
+        b"\x30\x24\x02\x01\x01\x78\x1f\x0a\x01\x00\x04\x00\x04\x00\x8a\x16\
+          1.3.6.1.4.1.1466.20037",
+    ),
+    (
+        "starttls_ldap",
+        "long_length",
+        b"\x30\x84\x00\x00\x00\x0c\x02\x01\x01\x78\x07\x0a\x01\x02\x04\x00\x04\x00",
+    ),
+    (
+        "starttls_xmpp_features",
+        "prosody",
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+          xmlns:stream='http://etherx.jabber.org/streams' id='5f3c' from='lab' version='1.0'>\
+          <stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>\
+          </starttls></stream:features>",
+    ),
+    (
+        "starttls_xmpp_proceed",
+        "proceed",
+        b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+    ),
+    (
+        "starttls_xmpp_proceed",
+        "failure",
+        b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+    ),
+    ("starttls_postgres", "accepted", b"S"),
+    (
+        "starttls_postgres",
+        "error",
+        b"E\x00\x00\x00\x54SFATAL\x00VFATAL\x00C0A000\x00Munsupported frontend protocol \
+          1234.5679\x00Fpostmaster.c\x00L2100\x00RProcessStartupPacket\x00\x00",
+    ),
+    (
+        "starttls_mysql",
+        "mysql8_greeting",
+        b"\x4a\x00\x00\x00\x0a8.0.36\x00\x08\x00\x00\x00abcdefgh\x00\xff\xff\xff\x02\x00\
+          \xff\xdf\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00\
+          caching_sha2_password\x00",
+    ),
+    (
+        "starttls_mysql",
+        "blocked",
+        b"\x3f\x00\x00\x00\xff\x69\x04#HY000Host '10.0.0.7' is blocked because of many \
+          connection errors",
+    ),
+];
+
 fn main() -> Result<(), Error> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (target, file, bytes) in STARTTLS_SEEDS {
+        write(root, &format!("corpus/{target}/{file}"), bytes)?;
+    }
+    if std::env::args().nth(1).as_deref() == Some("starttls") {
+        return Ok(());
+    }
 
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut ca_params = params(&[], "tlspin fuzz CA")?;

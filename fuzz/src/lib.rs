@@ -176,6 +176,100 @@ pub fn probe_parse(data: &[u8]) {
     }
 }
 
+/// A STARTTLS reply parser's properties: a complete reply took between 1 byte and all of them,
+/// and stays complete, with the same result, when more bytes follow it.
+fn starttls_stable<T: PartialEq + std::fmt::Debug>(
+    data: &[u8],
+    parse: impl Fn(&[u8]) -> tlspin_cli::starttls::ParseResult<T>,
+) {
+    use tlspin_cli::starttls::Parsed;
+    if let Ok(Parsed::Complete(value, used)) = parse(data) {
+        assert!(used > 0 && used <= data.len(), "{used} of {}", data.len());
+        let mut longer = data.to_vec();
+        longer.extend_from_slice(b"250 OK\r\n* OK\r\n\x30\x00");
+        assert_eq!(parse(&longer), Ok(Parsed::Complete(value, used)));
+    }
+}
+
+/// `--starttls smtp|lmtp|ftp|nntp`: a reply with a three-digit code.
+pub fn starttls_code_reply(data: &[u8]) {
+    starttls_stable(data, tlspin_cli::starttls::parse_code_reply);
+}
+
+/// `--starttls imap`: the greeting, and the response to a tagged command.
+pub fn starttls_imap(data: &[u8]) {
+    use tlspin_cli::starttls::parse_imap;
+    starttls_stable(data, |d| parse_imap(d, None));
+    starttls_stable(data, |d| parse_imap(d, Some("T1")));
+}
+
+/// `--starttls pop3`: `+OK` / `-ERR`.
+pub fn starttls_pop3(data: &[u8]) {
+    starttls_stable(data, tlspin_cli::starttls::parse_pop3);
+}
+
+/// `--starttls sieve`: capability lines and a status line.
+pub fn starttls_sieve(data: &[u8]) {
+    starttls_stable(data, tlspin_cli::starttls::parse_sieve);
+}
+
+/// `--starttls irc`: messages up to the answer to STARTTLS.
+pub fn starttls_irc(data: &[u8]) {
+    starttls_stable(data, tlspin_cli::starttls::parse_irc);
+}
+
+/// `--starttls ldap`: the BER ExtendedResponse (lengths bounded before anything is read).
+pub fn starttls_ldap(data: &[u8]) {
+    starttls_stable(data, tlspin_cli::starttls::parse_ldap);
+}
+
+/// `--starttls xmpp`: the stream header and features. (Not prefix-stable: a stream error after
+/// the features is reported, so only "no panic, bounded consumption" is checked.)
+pub fn starttls_xmpp_features(data: &[u8]) {
+    use tlspin_cli::starttls::{parse_xmpp_features, Parsed};
+    if let Ok(Parsed::Complete(_, used)) = parse_xmpp_features(data) {
+        assert!(used > 0 && used <= data.len());
+    }
+}
+
+/// `--starttls xmpp`: `<proceed/>` or `<failure/>` (checked like the features).
+pub fn starttls_xmpp_proceed(data: &[u8]) {
+    use tlspin_cli::starttls::{parse_xmpp_proceed, Parsed};
+    if let Ok(Parsed::Complete(_, used)) = parse_xmpp_proceed(data) {
+        assert!(used > 0 && used <= data.len());
+    }
+}
+
+/// `--starttls postgres`: the answer to SSLRequest.
+pub fn starttls_postgres(data: &[u8]) {
+    starttls_stable(data, tlspin_cli::starttls::parse_postgres);
+}
+
+/// `--starttls mysql`: the initial handshake or error packet; whenever it parses as a
+/// handshake, the SSLRequest built from it is 36 bytes and asks for TLS.
+pub fn starttls_mysql(data: &[u8]) {
+    use tlspin_cli::starttls::{
+        mysql_ssl_request, parse_mysql_greeting, MysqlGreeting, Parsed, CLIENT_SSL,
+    };
+    starttls_stable(data, parse_mysql_greeting);
+    if let Ok(Parsed::Complete(
+        MysqlGreeting::Handshake {
+            capabilities,
+            charset,
+            ..
+        },
+        _,
+    )) = parse_mysql_greeting(data)
+    {
+        let request = mysql_ssl_request(capabilities, charset.unwrap_or(0));
+        assert_eq!(request.len(), 36);
+        let flags = request
+            .get(4..8)
+            .map(|f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
+        assert!(flags.is_some_and(|f| f & CLIENT_SSL != 0));
+    }
+}
+
 /// The CLI's certificate reader and describer (`tlspin pin FILE`): its pin must be tlspin's.
 pub fn cert_info(data: &[u8]) {
     let Ok(certs) = tlspin_cli::certinfo::read_certificates(data, "fuzz input") else {
@@ -359,7 +453,7 @@ mod replay {
     #[test]
     fn every_corpus_file_replays() {
         type Target = fn(&[u8]);
-        let targets: [(&str, Target); 9] = [
+        let targets: [(&str, Target); 19] = [
             ("pin_parse", super::pin_parse),
             ("cert_pin", super::cert_pin),
             ("verify_chain", super::verify_chain),
@@ -369,6 +463,16 @@ mod replay {
             ("pin_config", super::pin_config),
             ("probe_parse", super::probe_parse),
             ("cert_info", super::cert_info),
+            ("starttls_code_reply", super::starttls_code_reply),
+            ("starttls_imap", super::starttls_imap),
+            ("starttls_pop3", super::starttls_pop3),
+            ("starttls_sieve", super::starttls_sieve),
+            ("starttls_irc", super::starttls_irc),
+            ("starttls_ldap", super::starttls_ldap),
+            ("starttls_xmpp_features", super::starttls_xmpp_features),
+            ("starttls_xmpp_proceed", super::starttls_xmpp_proceed),
+            ("starttls_postgres", super::starttls_postgres),
+            ("starttls_mysql", super::starttls_mysql),
         ];
         for (name, target) in targets {
             let dir = format!("{}/corpus/{name}", env!("CARGO_MANIFEST_DIR"));

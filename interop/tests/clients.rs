@@ -371,6 +371,49 @@ async fn tokio_rustls_pinned_request_and_wrong_pin() {
     }
 }
 
+/// The README's tokio-postgres example: `MakeRustlsConnect` over a pinned config against a real
+/// PostgreSQL with a self-signed certificate runs `SELECT 1`; with a wrong pin the handshake is
+/// refused with a `PinMismatch`.
+#[tokio::test]
+async fn tokio_postgres_pinned_query_and_wrong_pin() {
+    let cert = TestCert::self_signed();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, &cert.pem).unwrap();
+    std::fs::write(&key_path, &cert.key_pem).unwrap();
+    let server = common::daemons::Daemon::postgres(&cert_path, &key_path);
+    let params = format!(
+        "host=127.0.0.1 port={} user=postgres dbname=postgres sslmode=require",
+        server.port
+    );
+    for (name, provider) in providers() {
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(pinned(&provider, cert.pin));
+        let (client, connection) = within(
+            "tokio-postgres connect",
+            tokio_postgres::connect(&params, tls),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let connection = tokio::spawn(connection);
+        let row = within("SELECT 1", client.query_one("SELECT 1", &[]))
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i32>(0), 1, "{name}");
+        drop(client);
+        within("connection end", connection).await.unwrap().unwrap();
+
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(pinned(&provider, wrong_pin()));
+        let error = within(
+            "tokio-postgres connect",
+            tokio_postgres::connect(&params, tls),
+        )
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("{name}: a wrong pin connected"));
+        assert_wrong_pin(pin_mismatch(&error), cert.pin, name);
+    }
+}
+
 #[tokio::test]
 async fn ureq_pinned_request_and_wrong_pin() {
     let server = HelloServer::start().await;

@@ -46,8 +46,11 @@ const OTHER_NAME: &str = "tlspin-probe.invalid";
 /// The probe's findings.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
-    /// `HOST:PORT` as probed.
+    /// `HOST:PORT` as probed (followed by ` (STARTTLS PROTO)` with `--starttls`).
     pub target: String,
+    /// The STARTTLS protocol run before TLS, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<String>,
     /// The SNI sent (none for an IP address).
     pub server_name: Option<String>,
     /// The leaf certificate the server presented.
@@ -263,6 +266,7 @@ pub fn probe(
     };
     Ok(ProbeReport {
         target: target.display(),
+        starttls: target.starttls.map(|protocol| protocol.to_string()),
         server_name: target.sni().map(str::to_owned),
         certificate,
         key: profile

@@ -140,6 +140,13 @@ pub fn parse_server_flight(bytes: &[u8]) -> Result<Progress, ParseError> {
             CONTENT_HANDSHAKE => {
                 handshake_start.get_or_insert(payload.offset);
                 handshake.extend_from_slice(payload.bytes);
+                // The flight ends here: whatever follows (a server's closing alert, or the
+                // plaintext error a STARTTLS server writes once TLS is abandoned) is not read.
+                if let Some(done) = parse_handshake(&handshake, handshake_start.unwrap_or(0))? {
+                    if done.complete {
+                        return Ok(Progress::Done(Reply::Hello(done.hello)));
+                    }
+                }
             }
             CONTENT_ALERT => {
                 if let Some(done) = parse_handshake(&handshake, handshake_start.unwrap_or(0))? {
@@ -435,6 +442,17 @@ mod tests {
             (hello.version, hello.cipher_suite, hello.group),
             (TLS13, 0x1302, Some(0x1d))
         );
+    }
+
+    #[test]
+    fn bytes_after_a_complete_flight_are_not_read() {
+        let mut bytes = record(22, &server_hello([7; 32], 0xc02f, &[]));
+        bytes.extend(record(22, &handshake(HS_SERVER_HELLO_DONE, &[])));
+        bytes.extend_from_slice(b"500 OOPS: not TLS\r\n");
+        let Progress::Done(Reply::Hello(hello)) = parse_server_flight(&bytes).unwrap() else {
+            panic!("a complete flight")
+        };
+        assert_eq!(hello.cipher_suite, 0xc02f);
     }
 
     #[test]

@@ -6,6 +6,11 @@
 #[path = "../../../tests/common/mod.rs"]
 pub mod library;
 
+/// Real PostgreSQL, MariaDB, Dovecot, slapd, Exim, Prosody, InspIRCd and vsftpd servers, shared
+/// with the interop tests.
+#[path = "../../../tests/common/daemons.rs"]
+pub mod daemons;
+
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

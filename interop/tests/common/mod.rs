@@ -7,6 +7,9 @@
 /// rather than copied.
 #[path = "../../../tests/common/contrast.rs"]
 pub mod contrast;
+/// Real servers (PostgreSQL here), shared with the CLI's STARTTLS tests.
+#[path = "../../../tests/common/daemons.rs"]
+pub mod daemons;
 pub mod peers;
 pub mod record;
 
@@ -36,6 +39,8 @@ pub fn providers() -> [(&'static str, Arc<CryptoProvider>); 2] {
 pub struct TestCert {
     pub der: CertificateDer<'static>,
     pub pem: String,
+    /// The private key as PKCS#8 PEM, for servers that read files.
+    pub key_pem: String,
     key_der: Vec<u8>,
     pub pin: Pin,
 }
@@ -50,6 +55,7 @@ impl TestCert {
             pin: Pin::from_cert_der(cert.der()).expect("rcgen certificate parses"),
             der: cert.der().clone(),
             pem: cert.pem(),
+            key_pem: key.serialize_pem(),
             key_der: key.serialize_der(),
         }
     }
