@@ -276,7 +276,7 @@ pub fn probe(
         certificate_problem,
         versions: version_reports(&profile, &all),
         providers: verdicts,
-        alpn: alpn_report(&alpn),
+        alpn: alpn_report(&alpn, target.starttls.is_none()),
         client_certificate,
         sni,
         connections: pool.connections(),
@@ -396,7 +396,9 @@ fn alpn_answer(observed: &Observed, only: Option<&[u8]>) -> AlpnAnswer {
     }
 }
 
-fn alpn_report(observed: &[Observed]) -> AlpnReport {
+/// `http`: whether the port may serve HTTP (not behind a STARTTLS protocol), so that notes on
+/// HTTP clients apply.
+fn alpn_report(observed: &[Observed], http: bool) -> AlpnReport {
     let get = |i: usize, only: Option<&[u8]>| match observed.get(i) {
         Some(o) => alpn_answer(o, only),
         None => AlpnAnswer {
@@ -408,7 +410,7 @@ fn alpn_report(observed: &[Observed]) -> AlpnReport {
     let h2 = get(1, Some(b"h2"));
     let http1 = get(2, Some(b"http/1.1"));
     let mut notes = Vec::new();
-    if h2.outcome != "selected" && h2.outcome != "unknown" {
+    if http && h2.outcome != "selected" && h2.outcome != "unknown" {
         notes.push(
             "a gRPC client (tonic) will fail: the server does not select h2 through ALPN, and \
              tonic requires it (\"HTTP/2 was not negotiated\")"
@@ -604,13 +606,24 @@ fn render_extras(report: &ProbeReport, out: &mut String) {
         None => a.outcome.clone(),
     };
     let alpn = &report.alpn;
-    let _ = writeln!(
-        out,
-        "\nALPN: h2 and http/1.1 offered: {}; h2 alone: {}; http/1.1 alone: {}",
-        answer(&alpn.both),
-        answer(&alpn.h2),
-        answer(&alpn.http1)
-    );
+    let all_unknown = [&alpn.both, &alpn.h2, &alpn.http1]
+        .iter()
+        .all(|a| a.outcome == "unknown" && a.detail == alpn.both.detail);
+    if all_unknown {
+        let _ = writeln!(
+            out,
+            "\nALPN: unknown: no handshake got as far as the server's choice ({})",
+            alpn.both.detail.as_deref().unwrap_or("no reason given")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nALPN: h2 and http/1.1 offered: {}; h2 alone: {}; http/1.1 alone: {}",
+            answer(&alpn.both),
+            answer(&alpn.h2),
+            answer(&alpn.http1)
+        );
+    }
     for note in &alpn.notes {
         let _ = writeln!(out, "  {note}");
     }
