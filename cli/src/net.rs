@@ -280,45 +280,94 @@ pub fn drive_handshake(
     Ok(())
 }
 
-/// After a completed handshake, reads the server's next records for up to `wait`: in TLS 1.3
-/// the client finishes first, so a server that rejects the client (for example for sending no
-/// certificate) says so only now. `Ok(true)`: the server sent more (session tickets, data) and
-/// no alert; `Ok(false)`: it sent nothing in time, or closed; `Err`: its alert or a TLS error.
-pub fn server_accepted(
+/// What a server did after the client finished its handshake.
+#[derive(Debug)]
+pub enum AfterFinished {
+    /// It went on speaking TLS (session tickets, data or its own close_notify) without an alert.
+    Accepted,
+    /// It sent an alert (or something rustls refuses).
+    Rejected(rustls::Error),
+    /// It closed the connection without a word, or said nothing in time: cannot be told.
+    Unknown(String),
+}
+
+/// After a completed handshake, sends close_notify and reads the server's answer for up to
+/// `wait`: in TLS 1.3 the client finishes first, so a server that rejects the client (for
+/// example for sending no certificate) says so only now, with an alert; one that accepts it
+/// sends its session tickets or answers the close_notify with its own. Sending close_notify at
+/// once means a server that sends no tickets need not be waited for.
+pub fn after_finished(
     socket: &mut TcpStream,
     target: &Target,
     connection: &mut ClientConnection,
     wait: Duration,
-) -> Result<bool, HandshakeError> {
-    socket
-        .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
-        .map_err(|e| io_failure(target, "set a timeout on", e))?;
-    let mut buffer = [0u8; 16 * 1024];
-    let n = match socket.read(&mut buffer) {
-        Ok(n) => n,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            return Ok(false)
+) -> AfterFinished {
+    connection.send_close_notify();
+    while connection.wants_write() {
+        if connection.write_tls(socket).is_err() {
+            break;
         }
-        Err(e) => return Err(io_failure(target, "read from", e)),
-    };
-    let mut received = buffer.get(..n).unwrap_or_default();
-    if received.is_empty() {
-        return Ok(false);
     }
-    while !received.is_empty() {
-        connection
-            .read_tls(&mut received)
-            .map_err(|e| io_failure(target, "buffer data from", e))?;
-        connection
-            .process_new_packets()
-            .map_err(HandshakeError::Tls)?;
+    if socket
+        .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+        .is_err()
+    {
+        return AfterFinished::Unknown("cannot set a read timeout".into());
     }
-    Ok(true)
+    let deadline = Instant::now() + wait;
+    let mut spoke = false;
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let n = match socket.read(&mut buffer) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return if spoke {
+                    AfterFinished::Accepted
+                } else {
+                    AfterFinished::Unknown(format!(
+                        "{} said nothing within {}s after the handshake",
+                        target.display(),
+                        wait.as_secs_f32()
+                    ))
+                };
+            }
+            Err(e) => {
+                return AfterFinished::Unknown(format!(
+                    "cannot read from {} after the handshake: {e}",
+                    target.display()
+                ))
+            }
+        };
+        if n == 0 {
+            return if spoke {
+                AfterFinished::Accepted
+            } else {
+                AfterFinished::Unknown(format!(
+                    "{} closed the connection after the handshake without a TLS alert or \
+                     close_notify",
+                    target.display()
+                ))
+            };
+        }
+        let mut received = buffer.get(..n).unwrap_or_default();
+        while !received.is_empty() {
+            if let Err(e) = connection.read_tls(&mut received) {
+                return AfterFinished::Unknown(format!("cannot buffer data: {e}"));
+            }
+            if let Err(error) = connection.process_new_packets() {
+                return AfterFinished::Rejected(error);
+            }
+            spoke = true;
+        }
+        if Instant::now() > deadline {
+            return AfterFinished::Accepted;
+        }
+    }
 }
 
 fn io_failure(target: &Target, action: &str, error: io::Error) -> HandshakeError {

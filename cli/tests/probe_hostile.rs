@@ -87,7 +87,7 @@ fn oversized_lengths() {
         read_hello(&mut s);
         let _ = s.write_all(&[22, 3, 3, 0, 4, 2, 0xff, 0xff, 0xff]);
     });
-    assert_network_error(&probe(port), "a handshake message of at most 65536 bytes");
+    assert_network_error(&probe(port), "a handshake message of at most 262144 bytes");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 use super::pool::Pool;
-use crate::net::{drive_handshake, server_accepted, HandshakeError};
+use crate::net::{after_finished, drive_handshake, AfterFinished, HandshakeError};
 use crate::providers::inspecting_builder;
 
 /// What a provider's handshake negotiated.
@@ -63,20 +63,36 @@ pub fn with_provider(pool: &Pool<'_>, provider: &CryptoProvider) -> ProviderHand
         }
     };
     let target = pool.target();
+    // Whether the server accepted the handshake without a client certificate, when it asked
+    // for one: `None` while it cannot be told.
+    let mut accepted_without = None;
     let result = (|| {
         let mut lease = pool.connect().map_err(HandshakeError::Network)?;
+        let socket = lease.socket().map_err(HandshakeError::Network)?;
         let mut connection = ClientConnection::new(config, target.server_name.clone())
             .map_err(HandshakeError::Tls)?;
-        drive_handshake(&mut lease.socket, target, &mut connection, false)?;
+        drive_handshake(socket, target, &mut connection, false)?;
         if !recorder.requested() {
             // Done: say so with our Finished, so a server handling one connection at a time is
             // free at once.
             connection.send_close_notify();
-            let _ = connection.write_tls(&mut lease.socket);
+            let _ = connection.write_tls(socket);
         } else if connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
             // TLS 1.3: our (empty) Certificate went with our Finished; a server that requires a
             // certificate answers with an alert instead of its session tickets.
-            server_accepted(&mut lease.socket, target, &mut connection, target.timeout)?;
+            match after_finished(socket, target, &mut connection, target.timeout) {
+                AfterFinished::Accepted => accepted_without = Some(true),
+                AfterFinished::Rejected(error) => {
+                    accepted_without = Some(false);
+                    return Err(HandshakeError::Tls(error));
+                }
+                AfterFinished::Unknown(_) => {}
+            }
+        } else {
+            // TLS 1.2: the server's Finished came after our empty Certificate.
+            accepted_without = Some(true);
+            connection.send_close_notify();
+            let _ = connection.write_tls(socket);
         }
         Ok(Negotiated {
             version: connection.protocol_version().map(u16::from),
@@ -89,17 +105,33 @@ pub fn with_provider(pool: &Pool<'_>, provider: &CryptoProvider) -> ProviderHand
         })
     })();
     let client_auth = recorder.take().map(|mut request| {
-        request.required = Some(match &result {
-            Ok(_) => false,
-            Err(HandshakeError::Tls(_)) => true,
-            Err(HandshakeError::Network(_)) => return request,
-        });
+        request.required = match (&result, accepted_without) {
+            (_, Some(accepted)) => Some(!accepted),
+            // A TLS 1.2 server that requires a certificate answers the empty one with an
+            // alert instead of its Finished; a failure of our own (a certificate or signature
+            // we refuse) or a network one says nothing about the request.
+            (Err(HandshakeError::Tls(rustls::Error::AlertReceived(alert))), None) => {
+                refuses_a_missing_certificate(*alert).then_some(true)
+            }
+            _ => None,
+        };
         request
     });
     ProviderHandshake {
         result,
         client_auth,
     }
+}
+
+/// The alerts servers send when a client sends no certificate they require: OpenSSL
+/// handshake_failure (TLS 1.2) or certificate_required (TLS 1.3), others bad_certificate or
+/// access_denied.
+fn refuses_a_missing_certificate(alert: rustls::AlertDescription) -> bool {
+    use rustls::AlertDescription as A;
+    matches!(
+        alert,
+        A::HandshakeFailure | A::CertificateRequired | A::BadCertificate | A::AccessDenied
+    )
 }
 
 /// Records the server's CertificateRequest and offers no certificate.
@@ -156,8 +188,16 @@ pub enum Observed {
         /// The ALPN protocol it selected, if any.
         alpn: Option<Vec<u8>>,
     },
-    /// The server refused the ClientHello (an alert, or it closed the connection).
+    /// The server refused the ClientHello with an alert (or the handshake failed in TLS).
     Refused(String),
+    /// The connection failed (closed, reset, timed out) before the certificate.
+    Failed(String),
+}
+
+impl Observed {
+    fn got_certificate(&self) -> bool {
+        matches!(self, Self::Certificate { .. })
+    }
 }
 
 /// Runs a handshake (TLS 1.2 and 1.3, every suite and group aws-lc-rs has) offering `alpn` and
@@ -173,20 +213,29 @@ pub fn observe(
     server_name: Option<ServerName<'static>>,
 ) -> Observed {
     let abandon = pool.abandon();
-    match observe_once(pool, alpn, server_name.clone(), abandon) {
-        (_, true) if abandon => observe_once(pool, alpn, server_name, false).0,
-        (observed, _) => observed,
+    let observed = observe_once(pool, alpn, server_name.clone(), abandon);
+    let doubtful = match &observed {
+        Observed::Certificate { .. } => false,
+        Observed::Refused(_) => !pool.abandon_confirmed(),
+        Observed::Failed(_) => true,
+    };
+    if !(abandon && doubtful) {
+        return observed;
     }
+    let plain = observe_once(pool, alpn, server_name, false);
+    if plain.got_certificate() {
+        pool.abandon_unreliable();
+    }
+    plain
 }
 
-/// One handshake for [`observe`]; the flag says whether it got no certificate because the server
-/// closed the connection.
+/// One handshake for [`observe`].
 fn observe_once(
     pool: &Pool<'_>,
     alpn: &[&[u8]],
     server_name: Option<ServerName<'static>>,
     abandon: bool,
-) -> (Observed, bool) {
+) -> Observed {
     let recorder = Arc::new(LeafRecorder::default());
     let provider = CryptoProvider {
         cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
@@ -200,12 +249,7 @@ fn observe_once(
             .dangerous()
             .with_custom_certificate_verifier(recorder.clone())
             .with_no_client_auth(),
-        Err(e) => {
-            return (
-                Observed::Refused(format!("cannot build a client config: {e}")),
-                false,
-            )
-        }
+        Err(e) => return Observed::Failed(format!("cannot build a client config: {e}")),
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let target = pool.target();
@@ -215,32 +259,29 @@ fn observe_once(
         server_name.unwrap_or_else(|| ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
     let mut lease = match pool.connect() {
         Ok(lease) => lease,
-        Err(failure) => return (Observed::Refused(failure.message), false),
+        Err(failure) => return Observed::Failed(failure.message),
     };
     let mut connection = match ClientConnection::new(Arc::new(config), name) {
         Ok(connection) => connection,
-        Err(e) => return (Observed::Refused(e.to_string()), false),
+        Err(e) => return Observed::Failed(e.to_string()),
     };
-    let outcome = drive_handshake(&mut lease.socket, target, &mut connection, abandon);
+    let outcome = match lease.socket() {
+        Ok(socket) => drive_handshake(socket, target, &mut connection, abandon),
+        Err(failure) => Err(HandshakeError::Network(failure)),
+    };
     let leaf = recorder
         .leaf
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     match (leaf, outcome) {
-        (Some(leaf), _) => (
-            Observed::Certificate {
-                leaf,
-                alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
-            },
-            false,
-        ),
-        (None, Err(HandshakeError::Tls(e))) => (Observed::Refused(e.to_string()), false),
-        (None, Err(HandshakeError::Network(f))) => (Observed::Refused(f.message), true),
-        (None, Ok(())) => (
-            Observed::Refused("the server presented no certificate".into()),
-            false,
-        ),
+        (Some(leaf), _) => Observed::Certificate {
+            leaf,
+            alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
+        },
+        (None, Err(HandshakeError::Tls(e))) => Observed::Refused(e.to_string()),
+        (None, Err(HandshakeError::Network(f))) => Observed::Failed(f.message),
+        (None, Ok(())) => Observed::Refused("the server presented no certificate".into()),
     }
 }
 

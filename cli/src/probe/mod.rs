@@ -77,6 +77,9 @@ pub struct ProbeReport {
     pub connections: usize,
     /// How many it kept open at once, at most (`--parallel`).
     pub parallel: usize,
+    /// The limit at the end: lower than `parallel` after the server closed connections
+    /// unanswered (each such close halves it).
+    pub parallel_now: usize,
 }
 
 /// One ALPN offer's outcome.
@@ -280,7 +283,8 @@ pub fn probe(
         client_certificate,
         sni,
         connections: pool.connections(),
-        parallel: parallel.max(1),
+        parallel: pool.parallel(),
+        parallel_now: pool.limit(),
     })
 }
 
@@ -392,7 +396,9 @@ fn alpn_answer(observed: &Observed, only: Option<&[u8]>) -> AlpnAnswer {
         Observed::Refused(reason) if reason.contains("NoApplicationProtocol") => {
             answer("refused", Some(reason.clone()))
         }
-        Observed::Refused(reason) => answer("unknown", Some(reason.clone())),
+        Observed::Refused(reason) | Observed::Failed(reason) => {
+            answer("unknown", Some(reason.clone()))
+        }
     }
 }
 
@@ -445,9 +451,12 @@ fn compare_sni(baseline: Option<&Observed>, observed: &Observed) -> SniAnswer {
         (Some(Observed::Certificate { .. }), Observed::Refused(reason)) => {
             answer("refused", Some(reason.clone()))
         }
+        (Some(Observed::Certificate { .. }), Observed::Failed(reason)) => {
+            answer("unknown", Some(format!("the connection failed: {reason}")))
+        }
         (_, _) => answer(
             "unknown",
-            Some("the handshake with the target's own SNI got no certificate".into()),
+            Some("the handshake presenting the target's own name got no certificate".into()),
         ),
     }
 }
@@ -656,9 +665,17 @@ fn render_extras(report: &ProbeReport, out: &mut String) {
     }
     let _ = write!(line, "as {OTHER_NAME}: {}", sni(&report.sni.other_name));
     let _ = writeln!(out, "{line}");
-    let _ = writeln!(
+    let _ = write!(
         out,
         "\n{} connections, at most {} at a time",
         report.connections, report.parallel
     );
+    if report.parallel_now < report.parallel {
+        let _ = write!(
+            out,
+            " (then {}: the server closed connections unanswered)",
+            report.parallel_now
+        );
+    }
+    out.push('\n');
 }

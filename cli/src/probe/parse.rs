@@ -9,6 +9,9 @@ use core::fmt;
 
 use super::catalog::{suite_kx, Kx};
 
+/// The largest handshake message the parser accepts (the probe reads at most 256 KiB in all).
+const MAX_HANDSHAKE_MESSAGE: usize = 1 << 18;
+
 /// The largest TLS record payload a peer may send (2^14 plus the expansion TLS allows).
 const MAX_RECORD: usize = 16384 + 2048;
 
@@ -149,12 +152,18 @@ pub fn parse_server_flight(bytes: &[u8]) -> Result<Progress, ParseError> {
                 }
             }
             CONTENT_ALERT => {
-                if let Some(done) = parse_handshake(&handshake, handshake_start.unwrap_or(0))? {
-                    return Ok(Progress::Done(Reply::Hello(done.hello)));
-                }
                 let mut alert = payload.reader();
                 let level = alert.u8("an alert level")?;
                 let description = alert.u8("an alert description")?;
+                // A warning other than close_notify (0) or user_canceled (90) does not end the
+                // flight: OpenSSL servers send unrecognized_name (112) as a warning before
+                // their ServerHello when they have no certificate for the SNI.
+                if level == 1 && !matches!(description, 0 | 90) {
+                    continue;
+                }
+                if let Some(done) = parse_handshake(&handshake, handshake_start.unwrap_or(0))? {
+                    return Ok(Progress::Done(Reply::Hello(done.hello)));
+                }
                 return Ok(Progress::Done(Reply::Alert { level, description }));
             }
             CONTENT_CHANGE_CIPHER_SPEC | CONTENT_APPLICATION_DATA => {
@@ -190,10 +199,12 @@ fn parse_handshake(bytes: &[u8], base: usize) -> Result<Option<Parsed>, ParseErr
         let offset = messages.offset();
         let kind = messages.u8("a handshake message type")?;
         let length = messages.u24("a handshake message length")?;
-        if length > 1 << 16 {
+        // Generous: a Certificate message with a long chain may exceed rustls' own 64 KiB limit,
+        // and the probe should report that server rather than fail on it.
+        if length > MAX_HANDSHAKE_MESSAGE {
             return Err(ParseError {
                 offset: offset + 1,
-                expected: "a handshake message of at most 65536 bytes",
+                expected: "a handshake message of at most 262144 bytes",
                 found: format!("{length} bytes"),
             });
         }
@@ -442,6 +453,28 @@ mod tests {
             (hello.version, hello.cipher_suite, hello.group),
             (TLS13, 0x1302, Some(0x1d))
         );
+    }
+
+    #[test]
+    fn a_warning_alert_before_the_server_hello_is_skipped() {
+        let mut bytes = record(21, &[1, 112]); // warning unrecognized_name
+        bytes.extend(record(22, &server_hello([7; 32], 0xc02f, &[])));
+        bytes.extend(record(22, &handshake(HS_SERVER_HELLO_DONE, &[])));
+        let Progress::Done(Reply::Hello(hello)) = parse_server_flight(&bytes).unwrap() else {
+            panic!("a complete flight")
+        };
+        assert_eq!(hello.cipher_suite, 0xc02f);
+        // A fatal one, or a warning close_notify, ends the reply.
+        for alert in [[2, 112], [1, 0]] {
+            let reply = parse_server_flight(&record(21, &alert)).unwrap();
+            assert_eq!(
+                reply,
+                Progress::Done(Reply::Alert {
+                    level: alert[0],
+                    description: alert[1]
+                })
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! network failure.
 //!
 //! Every connection the probe makes (raw ClientHellos and rustls handshakes alike) is leased
-//! here, so `--parallel N` bounds them all, and the report can say how many it took.
+//! here, so `--parallel N` bounds them all, and the report can say how many it took. The pool
+//! also keeps what the probe has learnt about the server's manners: whether it answers hellos
+//! abandoned right behind ([`crate::net::ABANDON`]) as it answers plain ones, and whether it
+//! closes connections unanswered (then fewer are opened at once).
 
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,34 +22,48 @@ pub const DEFAULT_PARALLEL: u16 = 16;
 pub struct Pool<'a> {
     target: &'a Target,
     parallel: usize,
-    open: Mutex<usize>,
+    /// (connections open, the current limit).
+    slots: Mutex<(usize, usize)>,
     freed: Condvar,
     opened: AtomicUsize,
     failure: Mutex<Option<Failure>>,
     abandon_unreliable: AtomicBool,
+    abandon_confirmed: AtomicBool,
     heard: AtomicBool,
+    silences: AtomicUsize,
 }
 
-/// One open connection; dropping it closes the socket and frees its slot.
+/// One open connection; dropping it closes the socket, then frees its slot.
 #[derive(Debug)]
 pub struct Lease<'p, 'a> {
-    /// The connected socket, positioned where the TLS ClientHello goes.
-    pub socket: TcpStream,
+    socket: Option<TcpStream>,
     pool: &'p Pool<'a>,
+}
+
+impl Lease<'_, '_> {
+    /// The connected socket, positioned where the TLS ClientHello goes.
+    pub fn socket(&mut self) -> Result<&mut TcpStream, Failure> {
+        self.socket
+            .as_mut()
+            .ok_or_else(|| Failure::network("the probe's connection was already closed"))
+    }
 }
 
 impl<'a> Pool<'a> {
     /// A pool for `target` allowing `parallel` connections at once (at least one).
     pub fn new(target: &'a Target, parallel: usize) -> Self {
+        let parallel = parallel.max(1);
         Self {
             target,
-            parallel: parallel.max(1),
-            open: Mutex::new(0),
+            parallel,
+            slots: Mutex::new((0, parallel)),
             freed: Condvar::new(),
             opened: AtomicUsize::new(0),
             failure: Mutex::new(None),
             abandon_unreliable: AtomicBool::new(false),
+            abandon_confirmed: AtomicBool::new(false),
             heard: AtomicBool::new(false),
+            silences: AtomicUsize::new(0),
         }
     }
 
@@ -61,32 +78,36 @@ impl<'a> Pool<'a> {
     pub fn connect(&self) -> Result<Lease<'_, 'a>, Failure> {
         self.stopped()?;
         {
-            let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-            while *open >= self.parallel {
-                open = self
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            while slots.0 >= slots.1 {
+                slots = self
                     .freed
-                    .wait(open)
+                    .wait(slots)
                     .unwrap_or_else(PoisonError::into_inner);
             }
-            *open += 1;
+            slots.0 += 1;
         }
-        let release = |pool: &Self| {
-            let mut open = pool.open.lock().unwrap_or_else(PoisonError::into_inner);
-            *open = open.saturating_sub(1);
-            pool.freed.notify_one();
-        };
         if let Err(failure) = self.stopped() {
-            release(self);
+            self.release();
             return Err(failure);
         }
         self.opened.fetch_add(1, Ordering::Relaxed);
         match self.target.connect() {
-            Ok(socket) => Ok(Lease { socket, pool: self }),
+            Ok(socket) => Ok(Lease {
+                socket: Some(socket),
+                pool: self,
+            }),
             Err(failure) => {
-                release(self);
+                self.release();
                 Err(self.fail(failure))
             }
         }
+    }
+
+    fn release(&self) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.0 = slots.0.saturating_sub(1);
+        self.freed.notify_all();
     }
 
     /// Records `failure` as the reason to stop (the first one recorded wins) and returns the
@@ -105,7 +126,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Whether hellos may be abandoned right behind ([`crate::net::ABANDON`]): true until a
-    /// server answered an abandoned hello with nothing where it answers a plain one.
+    /// server answered an abandoned hello differently from a plain one.
     pub fn abandon(&self) -> bool {
         !self.abandon_unreliable.load(Ordering::Relaxed)
     }
@@ -113,6 +134,40 @@ impl<'a> Pool<'a> {
     /// Stops abandoning hellos on this pool's connections.
     pub fn abandon_unreliable(&self) {
         self.abandon_unreliable.store(true, Ordering::Relaxed);
+    }
+
+    /// Records that the server answered an abandoned hello with its handshake: it reads the
+    /// hello before the alerts behind it, so its refusals of abandoned hellos are refusals.
+    pub fn abandon_works(&self) {
+        self.abandon_confirmed.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Pool::abandon_works`] has been recorded.
+    pub fn abandon_confirmed(&self) -> bool {
+        self.abandon_confirmed.load(Ordering::Relaxed)
+    }
+
+    /// Records that the server closed a connection without answering: from now on at most half
+    /// as many connections (at least one) are opened at once, for servers that limit them.
+    pub fn silence(&self) {
+        self.silences.fetch_add(1, Ordering::Relaxed);
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.1 = (slots.1 / 2).max(1);
+    }
+
+    /// How many connections the server closed without answering.
+    pub fn silences(&self) -> usize {
+        self.silences.load(Ordering::Relaxed)
+    }
+
+    /// The limit on open connections now (`--parallel`, or lower after [`Pool::silence`]).
+    pub fn limit(&self) -> usize {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner).1
+    }
+
+    /// The limit the pool started with.
+    pub fn parallel(&self) -> usize {
+        self.parallel
     }
 
     /// Records that the server sent something on one of the connections.
@@ -133,13 +188,9 @@ impl<'a> Pool<'a> {
 
 impl Drop for Lease<'_, '_> {
     fn drop(&mut self) {
-        let mut open = self
-            .pool
-            .open
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        *open = open.saturating_sub(1);
-        self.pool.freed.notify_one();
+        // Close the socket before the slot is free, so that no more than the limit are open.
+        drop(self.socket.take());
+        self.pool.release();
     }
 }
 
@@ -177,5 +228,16 @@ mod tests {
         assert_eq!(pool.fail(Failure::network("second")).message, "first");
         assert_eq!(pool.connect().unwrap_err().message, "first");
         assert_eq!(pool.connections(), 6, "no connection after a failure");
+    }
+
+    #[test]
+    fn silences_halve_the_limit_down_to_one() {
+        let target = Target::parse("127.0.0.1:1", None, Duration::from_secs(1)).unwrap();
+        let pool = Pool::new(&target, 16);
+        for expected in [8, 4, 2, 1, 1] {
+            pool.silence();
+            assert_eq!(pool.limit(), expected);
+        }
+        assert_eq!((pool.silences(), pool.parallel()), (5, 16));
     }
 }

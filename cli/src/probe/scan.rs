@@ -15,7 +15,8 @@ use std::time::Instant;
 use rustls::crypto::CryptoProvider;
 
 use super::catalog::{
-    candidate_groups, candidate_schemes, legacy_candidates, suite_kx, tls13_candidates, Kx,
+    candidate_groups, candidate_schemes, group_name, legacy_candidates, scheme_name, suite_kx,
+    suite_name, tls13_candidates, Kx,
 };
 use super::parse::{parse_server_flight, Progress, Reply, ServerHello, TLS12, TLS13};
 use super::pool::Pool;
@@ -136,7 +137,61 @@ pub fn scan(
         }
         profile.versions.extend(support);
     }
+    still_answering(pool, &profile, &candidates)?;
     Ok(profile)
+}
+
+/// The first ClientHello of `version`: every candidate offered.
+fn first_hello<'c>(
+    version: u16,
+    candidates: &'c Candidates,
+    server_name: Option<&'c str>,
+) -> ClientHello<'c> {
+    let tls13 = version == TLS13;
+    ClientHello {
+        version: if tls13 { TLS12 } else { version },
+        tls13,
+        suites: if tls13 {
+            &candidates.tls13_suites
+        } else {
+            &candidates.legacy_suites
+        },
+        groups: &candidates.groups,
+        schemes: if version == TLS12 || tls13 {
+            &candidates.schemes
+        } else {
+            &[]
+        },
+        server_name,
+    }
+}
+
+/// After connections were closed unanswered (and counted as refusals), checks that the server
+/// still answers the first hello of its newest version: a server that has stopped answering
+/// (a per-client connection budget) would otherwise get a report with suites missing.
+fn still_answering(
+    pool: &Pool<'_>,
+    profile: &ServerProfile,
+    candidates: &Candidates,
+) -> Result<(), Failure> {
+    let Some(newest) = profile.versions.first() else {
+        return Ok(());
+    };
+    if pool.silences() == 0 {
+        return Ok(());
+    }
+    let hello = first_hello(newest.version, candidates, pool.target().sni());
+    match exchange_once(pool, &hello, false)? {
+        Answer::Hello(_) => Ok(()),
+        Answer::Refused(_) | Answer::Silent => Err(pool.fail(Failure::network(format!(
+            "{} closed {} connections without answering, and no longer answers a {} \
+             ClientHello it answered before: it limits connections per client, and the report \
+             would miss what it did not answer; try --parallel 1, or probe again later",
+            pool.target().display(),
+            pool.silences(),
+            version_name(newest.version)
+        )))),
+    }
 }
 
 /// TLS 1.3: suites and groups from HelloRetryRequests (the probe's key_share is empty, so the
@@ -422,33 +477,83 @@ fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
 }
 
 /// Sends `hello` on a fresh connection and reads the reply: `Some` ServerHello, or `None` if the
-/// server refused (an alert, or closing the connection before sending anything).
+/// server refused it (an alert, or closing the connection unanswered, three times).
 ///
 /// While the pool allows it, the hello is abandoned right behind ([`abandon`]), so the server
-/// closes as soon as it has answered. A server that then says nothing, or answers only the
-/// probe's own alerts, is asked again plainly; if that gets an answer, the pool stops abandoning.
+/// closes as soon as it has answered. A server that answers an abandoned hello with nothing, or
+/// with an alert before it has shown that it reads hellos before the alerts behind them, is
+/// asked again plainly; if that gets a handshake, the pool stops abandoning. A connection closed
+/// unanswered makes the pool open fewer at once, and the hello is asked again, up to three
+/// times: servers that limit connections per client do that (the scan checks at the end that
+/// the server still answers; see [`scan`]).
 fn exchange(pool: &Pool<'_>, hello: &ClientHello<'_>) -> Result<Option<ServerHello>, Failure> {
-    if pool.abandon() {
-        match exchange_once(pool, hello, true)? {
-            Answer::Hello(hello) => return Ok(Some(hello)),
-            Answer::Refused => return Ok(None),
-            Answer::Silent => {}
+    let mut abandoned = pool.abandon();
+    let mut tried_abandoned = false;
+    let mut silences = 0;
+    loop {
+        match exchange_once(pool, hello, abandoned)? {
+            Answer::Hello(answer) => {
+                if abandoned {
+                    pool.abandon_works();
+                } else if tried_abandoned {
+                    pool.abandon_unreliable();
+                }
+                check_choices(pool, hello, &answer)?;
+                return Ok(Some(answer));
+            }
+            // unexpected_message (10) is how a server that reads ahead answers the alerts.
+            Answer::Refused(description)
+                if abandoned && (!pool.abandon_confirmed() || description == 10) =>
+            {
+                (abandoned, tried_abandoned) = (false, true);
+            }
+            Answer::Refused(_) => return Ok(None),
+            Answer::Silent if abandoned => (abandoned, tried_abandoned) = (false, true),
+            Answer::Silent => {
+                pool.silence();
+                silences += 1;
+                if silences == 3 {
+                    return Ok(None);
+                }
+            }
         }
     }
-    Ok(match exchange_once(pool, hello, false)? {
-        Answer::Hello(hello) => {
-            pool.abandon_unreliable();
-            Some(hello)
-        }
-        Answer::Refused | Answer::Silent => None,
-    })
+}
+
+/// Fails the scan if the server chose something the hello did not offer: TLS forbids it, and
+/// no report about such a server could be right.
+fn check_choices(
+    pool: &Pool<'_>,
+    hello: &ClientHello<'_>,
+    answer: &ServerHello,
+) -> Result<(), Failure> {
+    let group = answer.group.filter(|g| !hello.groups.contains(g));
+    let scheme = answer
+        .kx_signature
+        .filter(|s| !hello.schemes.is_empty() && !hello.schemes.contains(s));
+    let violation = if !hello.suites.contains(&answer.cipher_suite) {
+        Some(("cipher suite", suite_name(answer.cipher_suite)))
+    } else if let Some(group) = group {
+        Some(("key-exchange group", group_name(group)))
+    } else {
+        scheme.map(|scheme| ("signature scheme", scheme_name(scheme)))
+    };
+    match violation {
+        Some((what, name)) => Err(pool.fail(Failure::network(format!(
+            "{} answered a ClientHello with the {what} {name}, which the hello did not offer: \
+             expected one of the client's (TLS servers must choose from the client's list); \
+             this is not a TLS server the probe can describe",
+            pool.target().display()
+        )))),
+        None => Ok(()),
+    }
 }
 
 /// A server's answer to one ClientHello.
 enum Answer {
     Hello(ServerHello),
-    /// An alert refusing the hello.
-    Refused,
+    /// An alert refusing the hello (its description).
+    Refused(u8),
     /// Nothing (a close or a reset), or only an answer to the probe's own closing alerts.
     Silent,
 }
@@ -461,7 +566,7 @@ fn exchange_once(
     let target = pool.target();
     let fail = |failure: Failure| Err(pool.fail(failure));
     let mut lease = pool.connect()?;
-    let socket = &mut lease.socket;
+    let socket = lease.socket()?;
     let sent = socket.write_all(&hello.encode()).and_then(|()| {
         if abandoned {
             abandon(socket)
@@ -496,7 +601,9 @@ fn exchange_once(
             {
                 return Ok(Answer::Silent)
             }
-            Ok(Progress::Done(Reply::Alert { .. })) => return Ok(Answer::Refused),
+            Ok(Progress::Done(Reply::Alert { description, .. })) => {
+                return Ok(Answer::Refused(description))
+            }
             Ok(Progress::NeedMore) => {}
             Err(e) => {
                 return fail(Failure::network(format!(

@@ -25,13 +25,18 @@ const ABORT: &str = "tlspin probe: signature scheme recorded; handshake delibera
 /// before signing (it wanted a second ClientHello, or reads ahead), the handshake is run again
 /// without that.
 pub fn signed_with(pool: &Pool<'_>, offer: &[u16]) -> (Option<u16>, Option<Vec<u8>>) {
-    match signed_with_once(pool, offer, pool.abandon()) {
-        (None, _, true) if pool.abandon() => {
-            let (scheme, leaf, _) = signed_with_once(pool, offer, false);
-            (scheme, leaf)
-        }
-        (scheme, leaf, _) => (scheme, leaf),
+    let abandon = pool.abandon();
+    let (scheme, leaf, closed) = signed_with_once(pool, offer, abandon);
+    // Without a signature, the abandon alerts may be to blame: the connection closed, or the
+    // server refused before it has shown that it reads hellos before the alerts behind them.
+    if !abandon || scheme.is_some() || (!closed && pool.abandon_confirmed()) {
+        return (scheme, leaf);
     }
+    let (scheme, plain_leaf, _) = signed_with_once(pool, offer, false);
+    if scheme.is_some() {
+        pool.abandon_unreliable();
+    }
+    (scheme, plain_leaf.or(leaf))
 }
 
 /// One handshake for [`signed_with`]; the flag says whether it ended by the server closing.
@@ -69,10 +74,13 @@ fn signed_with_once(
         return (None, None, false);
     };
     // The handshake always fails: the recorder aborts it after seeing the signature.
-    let closed = matches!(
-        drive_handshake(&mut lease.socket, target, &mut connection, abandon),
-        Err(HandshakeError::Network(_))
-    );
+    let closed = match lease.socket() {
+        Ok(socket) => matches!(
+            drive_handshake(socket, target, &mut connection, abandon),
+            Err(HandshakeError::Network(_))
+        ),
+        Err(_) => true,
+    };
     let seen = recorder.seen.lock().ok().and_then(|seen| *seen);
     let leaf = recorder.leaf.lock().ok().and_then(|mut leaf| leaf.take());
     (seen.map(u16::from), leaf, closed)
