@@ -59,10 +59,12 @@ impl Target {
             return Err(invalid("port 0 cannot be connected to"));
         }
         let name = sni.unwrap_or(host);
-        let server_name = ServerName::try_from(name.to_owned()).map_err(|_| {
-            Failure::usage(format!(
-                "expected a DNS name or IP address to present as the server name, found {name:?}"
-            ))
+        let server_name = ServerName::try_from(name.to_owned()).map_err(|_| match sni {
+            Some(_) => Failure::usage(format!(
+                "expected --sni to be a DNS name or IP address to present as the server name, \
+                 found {name:?}"
+            )),
+            None => invalid("the host is neither a DNS name nor an IP address"),
         })?;
         Ok(Self {
             host: host.to_owned(),

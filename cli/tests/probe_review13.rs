@@ -300,3 +300,39 @@ fn extension_types(record: &[u8]) -> Vec<u16> {
     }
     types
 }
+
+/// A TLS 1.3-only server whose only suite no rustls provider has: the certificate is encrypted
+/// and no rustls handshake reaches it, which the report says instead of "no certificate".
+#[test]
+fn a_certificate_no_handshake_could_reach_is_not_called_absent() {
+    let (_dir, server) = p256_server(&["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256"]);
+    let run = tlspin(
+        &["--json", "probe", &format!("127.0.0.1:{}", server.port)],
+        None,
+    );
+    let report = run.json();
+    assert_eq!(
+        suites(&report, "TLS 1.3"),
+        ["TLS_AES_128_CCM_SHA256"],
+        "{report:#}"
+    );
+    let problem = report["certificate_problem"].as_str().unwrap();
+    assert!(
+        problem.starts_with("not seen: TLS 1.3 encrypts it, and no rustls handshake got that far"),
+        "{problem}"
+    );
+}
+
+/// A host that is neither a DNS name nor an IP address is a usage error about HOST, not about
+/// a server name the user never gave.
+#[test]
+fn an_invalid_host_is_named_as_the_host() {
+    let run = tlspin(&["probe", "256.1.1.1:443"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("found \"256.1.1.1:443\": the host is neither a DNS name nor an IP address"),
+        "{}",
+        run.stderr
+    );
+}

@@ -36,6 +36,7 @@ use crate::net::{HandshakeError, Target};
 use crate::providers::providers;
 use catalog::{group_name, scheme_name, suite_kx, suite_mode, suite_name, Kx, Mode};
 use handshakes::{observe, with_provider, ClientAuthRequest, Observed, ProviderHandshake};
+use parse::TLS13;
 use pool::Pool;
 use scan::{scan, version_name, ServerProfile, VERSIONS};
 
@@ -254,6 +255,18 @@ pub fn probe(
             Ok(info) => (Some(info), None),
             Err(failure) => (None, Some(failure.message)),
         },
+        None if profile.versions.iter().all(|v| v.version == TLS13)
+            && !profile.versions.is_empty() =>
+        {
+            (
+                None,
+                Some(
+                    "not seen: TLS 1.3 encrypts it, and no rustls handshake got that far (the \
+                 server's TLS 1.3 suites or groups are ones rustls does not have)"
+                        .to_owned(),
+                ),
+            )
+        }
         None => (
             None,
             Some("the server presented no certificate to the probe".to_owned()),
