@@ -1,5 +1,6 @@
 //! The rustls 0.24 verifier traits, implemented once for every tlspin policy.
 
+use core::any::TypeId;
 use core::hash::{Hash, Hasher};
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,9 +25,10 @@ use crate::signatures::Signatures;
 /// provider's signature schemes. What a policy records or reports about a connection
 /// (`tlspin::policy::after_handshake_signature`: a trust-on-first-use entry, a report-only pin
 /// failure) happens only after a signature made with the accepted certificate's key has verified
-/// here, as with tlspin's rustls 0.23 verifiers. Session resumption is keyed by the provider's table and the
-/// policy's configuration ([`ServerCertPolicy::hash_config`]), or by this verifier instance for
-/// a policy that cannot hash its configuration.
+/// here, as with tlspin's rustls 0.23 verifiers. Session resumption is keyed by the policy's type
+/// (`P`), the provider's table and the policy's configuration
+/// ([`ServerCertPolicy::hash_config`]), or by this verifier instance for a policy that cannot
+/// hash its configuration.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -88,10 +90,32 @@ fn certificate_types(raw_public_keys: bool) -> &'static [CertificateType] {
 
 /// Hands the presented identity to `check` as tlspin's [`PeerChain`] (a raw public key as the
 /// chain's only "certificate", as rustls 0.23 passes it), with the verdict in rustls 0.24's terms.
+/// The kind of identity must be the one the policy takes (`raw_public_keys`): over TLS 1.2 no
+/// certificate type is negotiated, and rustls hands over whatever the peer sent.
 fn check_identity(
     identity: &Identity<'_>,
+    raw_public_keys: bool,
     check: impl FnOnce(PeerChain<'_>) -> Result<(), rustls023::Error>,
 ) -> Result<(), rustls::Error> {
+    let seen = match identity {
+        Identity::X509(_) => Some(false),
+        Identity::RawPublicKey(_) => Some(true),
+        _ => None,
+    };
+    if let Some(raw) = seen.filter(|&raw| raw != raw_public_keys) {
+        let kind = |raw: bool| {
+            if raw {
+                "a raw public key (RFC 7250)"
+            } else {
+                "an X.509 certificate chain"
+            }
+        };
+        return Err(rustls::Error::General(format!(
+            "tlspin: this verifier expects {}; the peer presented {}",
+            kind(raw_public_keys),
+            kind(raw)
+        )));
+    }
     let verdict = match identity {
         Identity::X509(certificates) => check(PeerChain {
             end_entity: &certificates.end_entity,
@@ -217,17 +241,21 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
         identity: &ServerIdentity<'a, '_>,
     ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
         // Effects the policy defers wait for the signature made with the very identity checked.
-        check_identity(identity.identity, |chain| {
-            self.deferred
-                .check_server_cert(chain.end_entity.as_ref(), || {
-                    self.policy.check_server_cert(
-                        chain,
-                        identity.server_name,
-                        identity.ocsp_response,
-                        identity.now,
-                    )
-                })
-        })?;
+        check_identity(
+            identity.identity,
+            self.policy.requires_raw_public_keys(),
+            |chain| {
+                self.deferred
+                    .check_server_cert(chain.end_entity.as_ref(), || {
+                        self.policy.check_server_cert(
+                            chain,
+                            identity.server_name,
+                            identity.ocsp_response,
+                            identity.now,
+                        )
+                    })
+            },
+        )?;
         Ok(VerifiedIdentity::assertion(identity.identity.clone()))
     }
 
@@ -258,6 +286,10 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
     }
 
     fn hash_config(&self, mut h: &mut dyn Hasher) {
+        // rustls 0.24.0-dev.2 hashes `type_id()` of the `Arc<dyn ServerVerifier>` it holds: the
+        // `Arc`'s type, the same for every verifier. The policy's type is named here, so two
+        // policies whose configurations hash alike never share sessions.
+        TypeId::of::<P>().hash(&mut h);
         self.signatures.hash(h);
         if !self.policy.hash_config(h) {
             self.instance.hash(&mut h);
@@ -270,9 +302,11 @@ impl<P: ClientCertPolicy + 'static> rustls::server::danger::ClientVerifier for C
         &self,
         identity: &ClientIdentity<'a, '_>,
     ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
-        check_identity(identity.identity, |chain| {
-            self.policy.check_client_cert(chain, identity.now)
-        })?;
+        check_identity(
+            identity.identity,
+            self.policy.requires_raw_public_keys(),
+            |chain| self.policy.check_client_cert(chain, identity.now),
+        )?;
         Ok(VerifiedIdentity::assertion(identity.identity.clone()))
     }
 

@@ -100,14 +100,23 @@ fn a_session_resumes_across_policy_types_with_equal_configuration_bytes() {
             let lenient = Arc::new(ServerVerifier::with_policy(&provider, AllButKey(other.pin)));
             let strict = Arc::new(ServerVerifier::with_policy(&provider, OnlyKey(other.pin)));
 
+            // The attack's precondition: the two policies hash equal configuration bytes.
+            let (mut a, mut b) = (Bytes::default(), Bytes::default());
+            assert!(lenient.policy().hash_config(&mut a) && strict.policy().hash_config(&mut b));
+            assert_eq!(a.0, b.0, "the two policies' configuration hashes are equal");
+            // (Review 14 asserted the verifiers' hashes equal too: the defect. Fixed, the
+            // verifiers' hashes name the policy type and differ.)
             let (mut a, mut b) = (Bytes::default(), Bytes::default());
             RustlsServerVerifier::hash_config(&*lenient, &mut a);
             RustlsServerVerifier::hash_config(&*strict, &mut b);
-            assert_eq!(a.0, b.0, "the two verifiers' configuration hashes are equal");
+            assert_ne!(a.0, b.0, "the two verifiers' configuration hashes differ");
 
             // Alone, the strict verifier refuses the server.
             let fresh = Arc::new(ClientSessionMemoryCache::new(8));
-            let config = with_store(client_config(provider.clone(), strict.clone(), None), &fresh);
+            let config = with_store(
+                client_config(provider.clone(), strict.clone(), None),
+                &fresh,
+            );
             assert!(
                 handshake(&Arc::new(config), &server).is_err(),
                 "{name} {version_name}: OnlyKey accepted another key"
@@ -129,6 +138,37 @@ fn a_session_resumes_across_policy_types_with_equal_configuration_bytes() {
         "the strict verifier accepted a server it refuses, by resuming the other policy's \
          session: {resumed_past_verification:#?}"
     );
+}
+
+/// The same for a host pin set's fallback, a `dyn ServerCertPolicy`: the fallback's concrete type
+/// is part of the configuration hash.
+#[test]
+fn host_pin_fallbacks_of_different_types_hash_differently() {
+    use tlspin_rustls024::HostPinnedVerifier;
+    let other = server_cert(KeyType::Ed25519);
+    let ca = test_ca();
+    let verifier = |lenient: bool| {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.cert.der.clone()).unwrap();
+        HostPinnedVerifier::configure(roots, server_provider(), |b| {
+            if lenient {
+                b.fallback(AllButKey(other.pin))
+            } else {
+                b.fallback(OnlyKey(other.pin))
+            }
+        })
+        .unwrap()
+    };
+    let (mut a, mut b) = (Bytes::default(), Bytes::default());
+    RustlsServerVerifier::hash_config(&*verifier(true), &mut a);
+    RustlsServerVerifier::hash_config(&*verifier(false), &mut b);
+    assert_ne!(
+        a.0, b.0,
+        "fallbacks of two types share a configuration hash"
+    );
+    let mut again = Bytes::default();
+    RustlsServerVerifier::hash_config(&*verifier(true), &mut again);
+    assert_eq!(a.0, again.0, "the same configuration hashes the same");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +248,8 @@ fn tofu_records_the_impostor_when_identities_are_verified_before_signatures() {
             let verifier = TofuVerifier::new(&store, provider.clone(), 443).unwrap();
             let client = Arc::new(client_config(provider.clone(), verifier.clone(), None));
             let (real_server, _) = server_config(&Presented::cert(&genuine), None);
-            let (impostor, _) = server_config(&Presented::chain(vec![genuine.der.clone()], &thief), None);
+            let (impostor, _) =
+                server_config(&Presented::chain(vec![genuine.der.clone()], &thief), None);
 
             let one = until_identity(&client, &real_server, "one.test");
             let two = until_identity(&client, &impostor, "two.test");
@@ -223,8 +264,12 @@ fn tofu_records_the_impostor_when_identities_are_verified_before_signatures() {
             assert!(impostor_result.is_err(), "the impostor's signature fails");
             drop((one.server, one.to_server, two.server, two.to_server));
 
-            let recorded: Vec<String> =
-                store.entries().unwrap().iter().map(|e| e.to_string()).collect();
+            let recorded: Vec<String> = store
+                .entries()
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
             let impostor_recorded = recorded.iter().any(|e| e.contains("two.test"));
             let genuine_recorded = recorded.iter().any(|e| e.contains("one.test"));
             if impostor_recorded || !genuine_recorded {
@@ -296,7 +341,8 @@ fn a_client_session_resumes_under_new_client_pins() {
     for (name, provider) in providers() {
         for (version_name, version) in VERSIONS {
             let provider = only(&provider, version);
-            let old_pins = PinnedClientVerifier::new(server_provider(), [revoked_client.pin]).unwrap();
+            let old_pins =
+                PinnedClientVerifier::new(server_provider(), [revoked_client.pin]).unwrap();
             let new_pins = PinnedClientVerifier::new(server_provider(), [new_client.pin]).unwrap();
             let (before, _) = server_config(&Presented::cert(&served), Some(old_pins));
             let (after, _) = server_config(&Presented::cert(&served), Some(new_pins));
@@ -316,7 +362,10 @@ fn a_client_session_resumes_under_new_client_pins() {
                 PinnedServerVerifier::new(provider.clone(), [served.pin]).unwrap(),
                 Some(&Presented::cert(&revoked_client)),
             ));
-            assert!(handshake(&fresh, &after).is_err(), "{name} {version_name}: control");
+            assert!(
+                handshake(&fresh, &after).is_err(),
+                "{name} {version_name}: control"
+            );
 
             handshake(&client, &before).expect("the old pins accept the client");
             let result = handshake(&client, &after);
@@ -394,10 +443,12 @@ impl ServerCertPolicy for Quarantine {
         _: &[u8],
         _: UnixTime,
     ) -> Result<(), rustls023::Error> {
-        Err(rustls023::CertificateError::Other(rustls023::OtherError(Arc::new(Quarantined(
-            name.to_str().into_owned(),
-        ))))
-        .into())
+        Err(
+            rustls023::CertificateError::Other(rustls023::OtherError(Arc::new(Quarantined(
+                name.to_str().into_owned(),
+            ))))
+            .into(),
+        )
     }
 }
 
@@ -442,19 +493,31 @@ fn raw_key_verifiers_accept_an_x509_peer_over_tls12() {
         let error = handshake(&Arc::new(client_config(p.clone(), refusing, None)), &server)
             .unwrap_err()
             .client();
-        assert!(error.to_string().contains(&cert_hash.to_string()), "{error}");
+        // Review 14 asserted that the refusal names the certificate's hash as the server's
+        // "raw public key" (the defect). Fixed, it names the kinds expected and seen instead.
+        let message = error.to_string();
+        assert!(!message.contains(&cert_hash.to_string()), "{error}");
+        assert!(
+            message.contains("expects a raw public key") && message.contains("X.509"),
+            "{error}"
+        );
 
         let raw = PinnedRawKeyServerVerifier::new(p.clone(), [cert_hash]).unwrap();
         if let Ok(n) = handshake(&Arc::new(client_config(p.clone(), raw, None)), &server) {
-            accepted.push(format!("{name}: raw-key server verifier accepted X.509: {n:?}"));
+            accepted.push(format!(
+                "{name}: raw-key server verifier accepted X.509: {n:?}"
+            ));
         }
 
-        let clients = PinnedRawKeyClientVerifier::new(provider.clone(), [client_cert_hash]).unwrap();
+        let clients =
+            PinnedRawKeyClientVerifier::new(provider.clone(), [client_cert_hash]).unwrap();
         let (server, _) = server_config(&Presented::cert(&cert), Some(clients));
         let servers = tlspin_rustls024::PinnedServerVerifier::new(p.clone(), [cert.pin]).unwrap();
         let config = client_config(p.clone(), servers, Some(&Presented::cert(&client_cert)));
         if let Ok(n) = handshake(&Arc::new(config), &server) {
-            accepted.push(format!("{name}: raw-key client verifier accepted X.509: {n:?}"));
+            accepted.push(format!(
+                "{name}: raw-key client verifier accepted X.509: {n:?}"
+            ));
         }
     }
     assert!(accepted.is_empty(), "{accepted:#?}");

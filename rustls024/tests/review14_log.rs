@@ -21,7 +21,10 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        LOGGED.lock().unwrap().push(format!("{} {}", record.level(), record.args()));
+        LOGGED
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", record.level(), record.args()));
     }
     fn flush(&self) {}
 }
@@ -63,7 +66,10 @@ fn a_first_use_verified_on_another_thread_is_dropped_silently_and_never_pins() {
         let verify = loop {
             let mut server_in = VecInput::default();
             deliver(&mut server_in, &mut to_server);
-            server_conn.read_tls(&mut server_in, &mut to_client).handle_all(&mut plain).unwrap();
+            server_conn
+                .read_tls(&mut server_in, &mut to_client)
+                .handle_all(&mut plain)
+                .unwrap();
             let mut client_in = VecInput::default();
             deliver(&mut client_in, &mut to_client);
             match hs.process(&mut client_in, &mut to_server).unwrap() {
