@@ -31,7 +31,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) struct Effect {
     /// What it does, for the warning when it is dropped unrun.
     pub(crate) what: String,
-    pub(crate) run: Box<dyn FnOnce() -> Result<(), rustls::Error>>,
+    /// `Send`: a verifier for rustls 0.24 keeps it until a signature checked on any thread.
+    pub(crate) run: Box<dyn FnOnce() -> Result<(), rustls::Error> + Send>,
 }
 
 /// What one verifier's last certificate check on this thread left waiting.
@@ -243,5 +244,82 @@ impl DeferredEffects {
             signature_failed(self.id);
             Ok(())
         }
+    }
+}
+
+/// The effects a policy registered during one accepted certificate check, for a verifier that
+/// keeps them itself until the handshake signature is checked, possibly on another thread
+/// (`tlspin-rustls024`: rustls 0.24 lets an application verify a peer's identity outside the
+/// handshake and continue it later). Not for applications: use a tlspin verifier.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+///
+/// let ran = Arc::new(AtomicBool::new(false));
+/// let flag = ran.clone();
+/// let (verdict, effects) = RegisteredEffects::collect(|| {
+///     after_handshake_signature("a test flag", move || {
+///         flag.store(true, Ordering::Relaxed);
+///         Ok(())
+///     });
+///     Ok(())
+/// });
+/// assert!(verdict.is_ok() && !ran.load(Ordering::Relaxed), "not before the signature");
+/// assert_eq!(effects.descriptions().collect::<Vec<_>>(), ["a test flag"]);
+/// std::thread::spawn(move || effects.run()).join().unwrap()?;
+/// assert!(ran.load(Ordering::Relaxed));
+/// # Ok::<(), rustls::Error>(())
+/// ```
+#[derive(Default)]
+pub struct RegisteredEffects {
+    effects: Vec<Effect>,
+}
+
+impl core::fmt::Debug for RegisteredEffects {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.descriptions()).finish()
+    }
+}
+
+impl RegisteredEffects {
+    /// Runs `check` (a policy's certificate check) and returns its verdict with what the policy
+    /// registered through [`after_handshake_signature`](crate::policy::after_handshake_signature)
+    /// meanwhile: nothing if it refused.
+    pub fn collect(
+        check: impl FnOnce() -> Result<(), rustls::Error>,
+    ) -> (Result<(), rustls::Error>, Self) {
+        REGISTERED.with(|registered| {
+            let mut registered = registered.borrow_mut();
+            if registered.len() >= MAX_NESTING {
+                registered.clear();
+            }
+            registered.push(Vec::new());
+        });
+        let verdict = check();
+        let effects = REGISTERED
+            .with(|registered| registered.borrow_mut().pop())
+            .unwrap_or_default();
+        let effects = if verdict.is_ok() { effects } else { Vec::new() };
+        (verdict, Self { effects })
+    }
+
+    /// Whether the policy registered nothing.
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+
+    /// What each effect does, in order (the `what` given to `after_handshake_signature`).
+    pub fn descriptions(&self) -> impl Iterator<Item = &str> {
+        self.effects.iter().map(|effect| effect.what.as_str())
+    }
+
+    /// Runs the effects in order, stopping at the first error: call it once the handshake
+    /// signature made with the accepted certificate's key has verified.
+    pub fn run(self) -> Result<(), rustls::Error> {
+        self.effects
+            .into_iter()
+            .try_for_each(|effect| (effect.run)())
     }
 }

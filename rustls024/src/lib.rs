@@ -49,6 +49,7 @@
     )
 )]
 
+mod deferred;
 mod error;
 mod models;
 mod pinned;

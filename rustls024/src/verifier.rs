@@ -11,8 +11,9 @@ use rustls::enums::CertificateType;
 use rustls::pki_types::{CertificateDer, FipsStatus};
 use rustls::server::danger::ClientIdentity;
 use rustls::{DistinguishedName, SignerPublicKey};
-use tlspin::policy::{ClientCertPolicy, DeferredEffects, PeerChain, ServerCertPolicy};
+use tlspin::policy::{ClientCertPolicy, PeerChain, RegisteredEffects, ServerCertPolicy};
 
+use crate::deferred::Pending;
 use crate::error::from_rustls023;
 use crate::signatures::Signatures;
 
@@ -48,8 +49,8 @@ pub struct ServerVerifier<P> {
     signatures: Signatures,
     policy: P,
     instance: u64,
-    /// The policy's deferred effects, keyed by this verifier, as tlspin's own verifiers key them.
-    deferred: DeferredEffects,
+    /// The policy's deferred effects, waiting for the signatures of their connections.
+    pending: Pending,
 }
 
 /// A rustls 0.24 `ClientVerifier` (mTLS) made of a tlspin [`ClientCertPolicy`] and a
@@ -145,7 +146,7 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
             signatures: Signatures::new(provider),
             policy,
             instance: next_instance(),
-            deferred: DeferredEffects::new(),
+            pending: Pending::default(),
         }
     }
 
@@ -175,7 +176,7 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
     }
 
     /// Runs the policy's deferred effects if the signature made with the identity it accepted
-    /// verified, drops them if not: what tlspin's rustls 0.23 verifier does.
+    /// verified and they are attributable to it (see `crate::deferred`), drops them if not.
     fn signature_checked(
         &self,
         input: &SignatureVerificationInput<'_>,
@@ -187,10 +188,11 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
             // A kind of key no tlspin policy accepted: nothing it registered may run.
             _ => None,
         };
-        let verified = result.is_ok() && signer.is_some();
-        self.deferred
-            .signature_checked(signer.unwrap_or_default(), verified)
-            .map_err(from_rustls023)?;
+        if let Some(signer) = signer {
+            if let Some(effects) = self.pending.signature_checked(signer, result.is_ok()) {
+                effects.run().map_err(from_rustls023)?;
+            }
+        }
         result
     }
 }
@@ -240,22 +242,22 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
         &self,
         identity: &ServerIdentity<'a, '_>,
     ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
-        // Effects the policy defers wait for the signature made with the very identity checked.
-        check_identity(
-            identity.identity,
-            self.policy.requires_raw_public_keys(),
-            |chain| {
-                self.deferred
-                    .check_server_cert(chain.end_entity.as_ref(), || {
-                        self.policy.check_server_cert(
-                            chain,
-                            identity.server_name,
-                            identity.ocsp_response,
-                            identity.now,
-                        )
-                    })
-            },
-        )?;
+        // What the policy defers waits for a signature made with the very identity checked.
+        let raw_public_keys = self.policy.requires_raw_public_keys();
+        check_identity(identity.identity, raw_public_keys, |chain| {
+            let (verdict, effects) = RegisteredEffects::collect(|| {
+                self.policy.check_server_cert(
+                    chain,
+                    identity.server_name,
+                    identity.ocsp_response,
+                    identity.now,
+                )
+            });
+            if verdict.is_ok() {
+                self.pending.accepted(chain.end_entity.as_ref(), effects);
+            }
+            verdict
+        })?;
         Ok(VerifiedIdentity::assertion(identity.identity.clone()))
     }
 

@@ -271,8 +271,25 @@ fn tofu_records_the_impostor_when_identities_are_verified_before_signatures() {
                 .map(|e| e.to_string())
                 .collect();
             let impostor_recorded = recorded.iter().any(|e| e.contains("two.test"));
+            // Review 14 expected one.test recorded here. A signature names only its certificate,
+            // which both connections presented: which of the two records it proves cannot be
+            // known (the owner of the key could as well have served two.test), so both are
+            // dropped. The first use is recorded by the next, unambiguous connection.
+            let later = until_identity(&client, &real_server, "one.test");
+            let verified = verifier
+                .verify_identity(&later.verify.presented_identity().unwrap())
+                .map(|v| v.into_owned());
+            let later_result = later.verify.continue_with(verified, &mut Vec::new());
+            let recorded: Vec<String> = store
+                .entries()
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
             let genuine_recorded = recorded.iter().any(|e| e.contains("one.test"));
-            if impostor_recorded || !genuine_recorded {
+            let impostor_recorded =
+                impostor_recorded || recorded.iter().any(|e| e.contains("two.test"));
+            if impostor_recorded || !genuine_recorded || later_result.is_err() {
                 wrong.push(format!("{name} {version_name}: store = {recorded:?}"));
             }
         }
@@ -564,6 +581,19 @@ fn report_only_reports_the_impostor_when_identities_are_verified_before_signatur
                 .map(|v| v.into_owned());
             assert!(one.verify.continue_with(v1, &mut Vec::new()).is_ok());
             assert!(two.verify.continue_with(v2, &mut Vec::new()).is_err());
+            // Review 14 expected one.test's report here; which connection the one verified
+            // signature proves cannot be known, so both reports are dropped (with a warning).
+            // The next connection to one.test, unambiguous, reports.
+            assert_eq!(
+                *reports.lock().unwrap(),
+                Vec::<String>::new(),
+                "{name} {version_name}"
+            );
+            let later = until_identity(&client, &real_server, "one.test");
+            let v = verifier
+                .verify_identity(&later.verify.presented_identity().unwrap())
+                .map(|v| v.into_owned());
+            assert!(later.verify.continue_with(v, &mut Vec::new()).is_ok());
             let reports = reports.lock().unwrap().clone();
             if reports != ["one.test"] {
                 wrong.push(format!("{name} {version_name}: reports for {reports:?}"));
@@ -574,4 +604,92 @@ fn report_only_reports_the_impostor_when_identities_are_verified_before_signatur
         wrong.is_empty(),
         "expected exactly one report, for the genuine one.test: {wrong:#?}"
     );
+}
+
+/// Two connections to the same host presenting the same certificate, interleaved the same way,
+/// register the same effect: it is not ambiguous, and each verified signature runs one (two
+/// reports for two genuine connections).
+#[test]
+fn the_same_effects_of_interleaved_connections_each_run() {
+    use std::sync::Mutex;
+    use tlspin::host_pins::HostPinSet;
+    use tlspin_rustls024::HostPinnedVerifier;
+    let ca = test_ca();
+    let genuine = ca.issue(KeyType::EcdsaP256, &["one.test"]);
+    let unrelated = server_cert(KeyType::Ed25519);
+    for (name, provider) in providers() {
+        for (version_name, version) in VERSIONS {
+            let provider = only(&provider, version);
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca.cert.der.clone()).unwrap();
+            let reports = Arc::new(Mutex::new(Vec::<String>::new()));
+            let sink = reports.clone();
+            let verifier = HostPinnedVerifier::configure(roots, provider.clone(), |b| {
+                b.pin_set(HostPinSet::new("*.test", [unrelated.pin]).unwrap())
+                    .report_only(true)
+                    .on_pin_failure(move |r| sink.lock().unwrap().push(r.host.clone()))
+            })
+            .unwrap();
+            let client = Arc::new(client_config(provider.clone(), verifier.clone(), None));
+            let (server, _) = server_config(&Presented::cert(&genuine), None);
+            let one = until_identity(&client, &server, "one.test");
+            let two = until_identity(&client, &server, "one.test");
+            let v1 = verifier
+                .verify_identity(&one.verify.presented_identity().unwrap())
+                .map(|v| v.into_owned());
+            let v2 = verifier
+                .verify_identity(&two.verify.presented_identity().unwrap())
+                .map(|v| v.into_owned());
+            assert!(two.verify.continue_with(v2, &mut Vec::new()).is_ok());
+            assert_eq!(reports.lock().unwrap().len(), 1, "{name} {version_name}");
+            assert!(one.verify.continue_with(v1, &mut Vec::new()).is_ok());
+            assert_eq!(
+                *reports.lock().unwrap(),
+                ["one.test", "one.test"],
+                "{name} {version_name}"
+            );
+        }
+    }
+}
+
+/// A connection whose identity was checked and that never continued (abandoned) makes the
+/// certificate ambiguous while its check waits (at most two minutes, see the unit tests of
+/// `deferred.rs`): a record for another host is dropped, never run on the strength of a
+/// signature the abandoned connection could have made; the handshakes themselves go ahead.
+#[test]
+fn an_abandoned_check_makes_the_certificate_ambiguous_while_it_waits() {
+    let genuine = self_signed_with(KeyType::EcdsaP256, leaf_params(&["one.test", "two.test"]));
+    let (name, provider) = providers().remove(0);
+    let provider = only(&provider, ProtocolVersion::TLSv1_3);
+    let dir = tempfile::tempdir().unwrap();
+    let store = KnownHosts::open(dir.path().join("known_hosts")).unwrap();
+    let verifier = TofuVerifier::new(&store, provider.clone(), 443).unwrap();
+    let client = Arc::new(client_config(provider.clone(), verifier.clone(), None));
+    let (server, _) = server_config(&Presented::cert(&genuine), None);
+    let verify_now = |host: &'static str| {
+        let pending = until_identity(&client, &server, host);
+        let verified = verifier
+            .verify_identity(&pending.verify.presented_identity().unwrap())
+            .map(|v| v.into_owned());
+        (pending, verified)
+    };
+    let hosts = |store: &KnownHosts| -> Vec<String> {
+        store
+            .entries()
+            .unwrap()
+            .iter()
+            .map(|e| e.host.clone())
+            .collect()
+    };
+    // two.test's check waits and its handshake is abandoned.
+    let (abandoned, _) = verify_now("two.test");
+    drop(abandoned);
+    for _ in 0..3 {
+        let (one, verified) = verify_now("one.test");
+        assert!(
+            one.verify.continue_with(verified, &mut Vec::new()).is_ok(),
+            "{name}"
+        );
+        assert_eq!(hosts(&store), Vec::<String>::new(), "{name}");
+    }
 }
