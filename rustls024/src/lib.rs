@@ -53,6 +53,7 @@ mod deferred;
 mod error;
 mod models;
 mod pinned;
+mod resumption;
 mod signatures;
 mod verifier;
 
@@ -62,4 +63,5 @@ pub use pinned::{
     ClientPinsBuilder, PinnedClientVerifier, PinnedRawKeyClientVerifier,
     PinnedRawKeyServerVerifier, PinnedServerVerifier, PinnedWebPkiVerifier, ServerPinsBuilder,
 };
+pub use resumption::isolate_resumption;
 pub use verifier::{ClientVerifier, ServerVerifier};
