@@ -20,9 +20,9 @@
 //! verifiers in a row (a wrapper that asks them all) loses nothing; a wrapper that checks
 //! signatures itself, not through the tlspin verifier, gets the warning and no effect. (rustls'
 //! *server* checks a client's certificate and its signature on different messages, possibly on
-//! different threads, so client verifiers do not defer effects.) rustls 0.24 also checks the
-//! identity and then the signature in one step; `tlspin-rustls024` drives the same bookkeeping
-//! through [`DeferredEffects`], as [`crate::policy::ServerVerifier`] does.
+//! different threads, so client verifiers do not defer effects.) rustls 0.24 also lets an
+//! application verify the identity on any thread and continue later: `tlspin-rustls024` takes
+//! what a check registered ([`RegisteredEffects`], hence `Send`) and keeps it in the verifier.
 
 use core::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};

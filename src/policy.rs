@@ -170,8 +170,9 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 /// `Send`: under rustls 0.24 it may run on the thread that checks the signature.
 ///
 /// It works for server policies run by a [`ServerVerifier`] (or `tlspin-rustls024`'s, for
-/// rustls 0.24) that rustls (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
-/// signature in one step, on one thread. A call outside such a check only logs a warning. Client
+/// rustls 0.24) that rustls (or a wrapper delegating all its methods) drives: rustls 0.23 checks
+/// the certificate and then the signature in one step, on one thread (for rustls 0.24, see
+/// `tlspin-rustls024`'s `ServerVerifier`). A call outside such a check only logs a warning. Client
 /// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
 /// and its signature on different messages.
 ///

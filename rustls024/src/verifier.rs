@@ -26,7 +26,13 @@ use crate::signatures::Signatures;
 /// provider's signature schemes. What a policy records or reports about a connection
 /// (`tlspin::policy::after_handshake_signature`: a trust-on-first-use entry, a report-only pin
 /// failure) happens only after a signature made with the accepted certificate's key has verified
-/// here, as with tlspin's rustls 0.23 verifiers. Session resumption is keyed by the policy's type
+/// here, as with tlspin's rustls 0.23 verifiers. What waits is kept in the verifier, so the
+/// identity may be verified on another thread than the signature (rustls 0.24's
+/// `presented_identity` and `continue_with`). A signature names only its certificate: while
+/// identity checks of one certificate with different effects wait at once (an impostor presenting
+/// a copied certificate for another host), their effects are all dropped, with a warning naming
+/// them, never run on another connection's signature; checks with equal effects (equal `what`s)
+/// each run on one signature. A check waits at most two minutes. Session resumption is keyed by the policy's type
 /// (`P`), the provider's table and the policy's configuration
 /// ([`ServerCertPolicy::hash_config`]), or by this verifier instance for a policy that cannot
 /// hash its configuration.
@@ -55,6 +61,11 @@ pub struct ServerVerifier<P> {
 
 /// A rustls 0.24 `ClientVerifier` (mTLS) made of a tlspin [`ClientCertPolicy`] and a
 /// provider's signature table. It always offers and requires client authentication.
+///
+/// rustls 0.24's `ClientVerifier` has no configuration hash: a server resumes any session its
+/// `session_storage` or `ticketer` knows, whatever the client verifier. After changing client
+/// pins, build the new `ServerConfig` with resumption state of its own
+/// ([`isolate_resumption`](crate::isolate_resumption)).
 ///
 /// ```
 /// use std::sync::Arc;
