@@ -459,7 +459,18 @@ impl ServerCertPolicy for HostPins {
                     // nobody can make the client report a chain they merely copied.
                     let callback = self.on_pin_failure.clone();
                     deferred::after_signature(deferred::Effect {
-                        what: format!("the report-only pin failure report for {}", report.host),
+                        // Naming the chain too: rustls 0.24's adapter treats effects with
+                        // equal `what` waiting for one certificate as the same.
+                        what: format!(
+                            "the report-only pin failure report for {} (chain {})",
+                            report.host,
+                            report
+                                .presented
+                                .iter()
+                                .map(|pin| pin.map_or("?".to_owned(), |pin| pin.to_string()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                         run: Box::new(move || {
                             report_pin_failure(&report, callback.as_deref());
                             Ok(())
