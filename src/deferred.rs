@@ -287,6 +287,16 @@ impl RegisteredEffects {
     /// Runs `check` (a policy's certificate check) and returns its verdict with what the policy
     /// registered through [`after_handshake_signature`](crate::policy::after_handshake_signature)
     /// meanwhile: nothing if it refused.
+    ///
+    /// ```
+    /// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+    ///
+    /// let (verdict, effects) = RegisteredEffects::collect(|| {
+    ///     after_handshake_signature("a record", || Ok(()));
+    ///     Err(rustls::CertificateError::UnknownIssuer.into())
+    /// });
+    /// assert!(verdict.is_err() && effects.is_empty(), "a refusal keeps nothing");
+    /// ```
     pub fn collect(
         check: impl FnOnce() -> Result<(), rustls::Error>,
     ) -> (Result<(), rustls::Error>, Self) {
@@ -306,17 +316,45 @@ impl RegisteredEffects {
     }
 
     /// Whether the policy registered nothing.
+    ///
+    /// ```
+    /// let (_, effects) = tlspin::policy::RegisteredEffects::collect(|| Ok(()));
+    /// assert!(effects.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.effects.is_empty()
     }
 
     /// What each effect does, in order (the `what` given to `after_handshake_signature`).
+    ///
+    /// ```
+    /// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+    ///
+    /// let (_, effects) = RegisteredEffects::collect(|| {
+    ///     after_handshake_signature("one", || Ok(()));
+    ///     after_handshake_signature("two", || Ok(()));
+    ///     Ok(())
+    /// });
+    /// assert_eq!(effects.descriptions().collect::<Vec<_>>(), ["one", "two"]);
+    /// ```
     pub fn descriptions(&self) -> impl Iterator<Item = &str> {
         self.effects.iter().map(|effect| effect.what.as_str())
     }
 
     /// Runs the effects in order, stopping at the first error: call it once the handshake
     /// signature made with the accepted certificate's key has verified.
+    ///
+    /// ```
+    /// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+    ///
+    /// let (_, effects) = RegisteredEffects::collect(|| {
+    ///     after_handshake_signature("a failing record", || {
+    ///         Err(rustls::Error::General("the store is read-only".into()))
+    ///     });
+    ///     Ok(())
+    /// });
+    /// assert!(effects.run().is_err(), "its error fails the handshake");
+    /// ```
     pub fn run(self) -> Result<(), rustls::Error> {
         self.effects
             .into_iter()
