@@ -169,8 +169,9 @@ fn signature_failed(verifier: u64) {
 
 /// One server verifier's share of the deferred effects: what tlspin's rustls 0.23
 /// [`ServerVerifier`](crate::policy::ServerVerifier) does around its policy, for the verifier
-/// traits of another rustls version (the `tlspin-rustls024` adapter). Not for applications: use
-/// a tlspin verifier.
+/// traits of another rustls version that checks identity and signature in one step, on one
+/// thread (`tlspin-rustls024` uses [`RegisteredEffects`] instead). Not for applications: use a
+/// tlspin verifier.
 ///
 /// Call [`check_server_cert`](Self::check_server_cert) around the policy's certificate check and
 /// [`signature_checked`](Self::signature_checked) with every handshake signature check, on the
