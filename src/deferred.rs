@@ -20,9 +20,9 @@
 //! verifiers in a row (a wrapper that asks them all) loses nothing; a wrapper that checks
 //! signatures itself, not through the tlspin verifier, gets the warning and no effect. (rustls'
 //! *server* checks a client's certificate and its signature on different messages, possibly on
-//! different threads, so client verifiers do not defer effects.) rustls 0.24 also checks the
-//! identity and then the signature in one step; `tlspin-rustls024` drives the same bookkeeping
-//! through [`DeferredEffects`], as [`crate::policy::ServerVerifier`] does.
+//! different threads, so client verifiers do not defer effects.) rustls 0.24 also lets an
+//! application verify the identity on any thread and continue later: `tlspin-rustls024` takes
+//! what a check registered ([`RegisteredEffects`], hence `Send`) and keeps it in the verifier.
 
 use core::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,7 +31,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) struct Effect {
     /// What it does, for the warning when it is dropped unrun.
     pub(crate) what: String,
-    pub(crate) run: Box<dyn FnOnce() -> Result<(), rustls::Error>>,
+    /// `Send`: a verifier for rustls 0.24 keeps it until a signature checked on any thread.
+    pub(crate) run: Box<dyn FnOnce() -> Result<(), rustls::Error> + Send>,
 }
 
 /// What one verifier's last certificate check on this thread left waiting.
@@ -168,8 +169,9 @@ fn signature_failed(verifier: u64) {
 
 /// One server verifier's share of the deferred effects: what tlspin's rustls 0.23
 /// [`ServerVerifier`](crate::policy::ServerVerifier) does around its policy, for the verifier
-/// traits of another rustls version (the `tlspin-rustls024` adapter). Not for applications: use
-/// a tlspin verifier.
+/// traits of another rustls version that checks identity and signature in one step, on one
+/// thread (`tlspin-rustls024` uses [`RegisteredEffects`] instead). Not for applications: use a
+/// tlspin verifier.
 ///
 /// Call [`check_server_cert`](Self::check_server_cert) around the policy's certificate check and
 /// [`signature_checked`](Self::signature_checked) with every handshake signature check, on the
@@ -243,5 +245,120 @@ impl DeferredEffects {
             signature_failed(self.id);
             Ok(())
         }
+    }
+}
+
+/// The effects a policy registered during one accepted certificate check, for a verifier that
+/// keeps them itself until the handshake signature is checked, possibly on another thread
+/// (`tlspin-rustls024`: rustls 0.24 lets an application verify a peer's identity outside the
+/// handshake and continue it later). Not for applications: use a tlspin verifier.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+///
+/// let ran = Arc::new(AtomicBool::new(false));
+/// let flag = ran.clone();
+/// let (verdict, effects) = RegisteredEffects::collect(|| {
+///     after_handshake_signature("a test flag", move || {
+///         flag.store(true, Ordering::Relaxed);
+///         Ok(())
+///     });
+///     Ok(())
+/// });
+/// assert!(verdict.is_ok() && !ran.load(Ordering::Relaxed), "not before the signature");
+/// assert_eq!(effects.descriptions().collect::<Vec<_>>(), ["a test flag"]);
+/// std::thread::spawn(move || effects.run()).join().unwrap()?;
+/// assert!(ran.load(Ordering::Relaxed));
+/// # Ok::<(), rustls::Error>(())
+/// ```
+#[derive(Default)]
+pub struct RegisteredEffects {
+    effects: Vec<Effect>,
+}
+
+impl core::fmt::Debug for RegisteredEffects {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.descriptions()).finish()
+    }
+}
+
+impl RegisteredEffects {
+    /// Runs `check` (a policy's certificate check) and returns its verdict with what the policy
+    /// registered through [`after_handshake_signature`](crate::policy::after_handshake_signature)
+    /// meanwhile: nothing if it refused.
+    ///
+    /// ```
+    /// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+    ///
+    /// let (verdict, effects) = RegisteredEffects::collect(|| {
+    ///     after_handshake_signature("a record", || Ok(()));
+    ///     Err(rustls::CertificateError::UnknownIssuer.into())
+    /// });
+    /// assert!(verdict.is_err() && effects.is_empty(), "a refusal keeps nothing");
+    /// ```
+    pub fn collect(
+        check: impl FnOnce() -> Result<(), rustls::Error>,
+    ) -> (Result<(), rustls::Error>, Self) {
+        REGISTERED.with(|registered| {
+            let mut registered = registered.borrow_mut();
+            if registered.len() >= MAX_NESTING {
+                registered.clear();
+            }
+            registered.push(Vec::new());
+        });
+        let verdict = check();
+        let effects = REGISTERED
+            .with(|registered| registered.borrow_mut().pop())
+            .unwrap_or_default();
+        let effects = if verdict.is_ok() { effects } else { Vec::new() };
+        (verdict, Self { effects })
+    }
+
+    /// Whether the policy registered nothing.
+    ///
+    /// ```
+    /// let (_, effects) = tlspin::policy::RegisteredEffects::collect(|| Ok(()));
+    /// assert!(effects.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+
+    /// What each effect does, in order (the `what` given to `after_handshake_signature`).
+    ///
+    /// ```
+    /// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+    ///
+    /// let (_, effects) = RegisteredEffects::collect(|| {
+    ///     after_handshake_signature("one", || Ok(()));
+    ///     after_handshake_signature("two", || Ok(()));
+    ///     Ok(())
+    /// });
+    /// assert_eq!(effects.descriptions().collect::<Vec<_>>(), ["one", "two"]);
+    /// ```
+    pub fn descriptions(&self) -> impl Iterator<Item = &str> {
+        self.effects.iter().map(|effect| effect.what.as_str())
+    }
+
+    /// Runs the effects in order, stopping at the first error: call it once the handshake
+    /// signature made with the accepted certificate's key has verified.
+    ///
+    /// ```
+    /// use tlspin::policy::{after_handshake_signature, RegisteredEffects};
+    ///
+    /// let (_, effects) = RegisteredEffects::collect(|| {
+    ///     after_handshake_signature("a failing record", || {
+    ///         Err(rustls::Error::General("the store is read-only".into()))
+    ///     });
+    ///     Ok(())
+    /// });
+    /// assert!(effects.run().is_err(), "its error fails the handshake");
+    /// ```
+    pub fn run(self) -> Result<(), rustls::Error> {
+        self.effects
+            .into_iter()
+            .try_for_each(|effect| (effect.run)())
     }
 }

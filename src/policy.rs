@@ -19,7 +19,7 @@ use core::hash::Hasher;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 #[doc(hidden)]
-pub use crate::deferred::DeferredEffects;
+pub use crate::deferred::{DeferredEffects, RegisteredEffects};
 pub use crate::pinned::LeafPins;
 pub use crate::self_signed::SelfSignedRoots;
 pub use crate::verifier::{ClientVerifier, ServerVerifier};
@@ -164,12 +164,15 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 /// trust-on-first-use store, an audit log, a metrics counter of accepted servers): done
 /// directly, it would also happen for a peer that merely copied the real server's certificate.
 ///
-/// `what` names the effect in the warning logged if it is dropped unrun. An error from `effect`
-/// fails the handshake.
+/// `what` names the effect in the warning logged if it is dropped unrun; make it name what the
+/// effect is about (host, key): `tlspin-rustls024` treats effects with equal `what` waiting for
+/// the same certificate as the same. An error from `effect` fails the handshake. `effect` is
+/// `Send`: under rustls 0.24 it may run on the thread that checks the signature.
 ///
 /// It works for server policies run by a [`ServerVerifier`] (or `tlspin-rustls024`'s, for
-/// rustls 0.24) that rustls (or a wrapper delegating all its methods) drives: rustls checks the certificate and then the
-/// signature in one step, on one thread. A call outside such a check only logs a warning. Client
+/// rustls 0.24) that rustls (or a wrapper delegating all its methods) drives: rustls 0.23 checks
+/// the certificate and then the signature in one step, on one thread (for rustls 0.24, see
+/// `tlspin-rustls024`'s `ServerVerifier`). A call outside such a check only logs a warning. Client
 /// policies ([`ClientCertPolicy`]) cannot defer: rustls' server checks a client's certificate
 /// and its signature on different messages.
 ///
@@ -223,7 +226,7 @@ pub trait ClientCertPolicy: Debug + Send + Sync {
 /// ```
 pub fn after_handshake_signature(
     what: impl Into<String>,
-    effect: impl FnOnce() -> Result<(), rustls::Error> + 'static,
+    effect: impl FnOnce() -> Result<(), rustls::Error> + Send + 'static,
 ) {
     crate::deferred::after_signature(crate::deferred::Effect {
         what: what.into(),

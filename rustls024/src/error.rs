@@ -1,5 +1,7 @@
 //! tlspin's policies report rustls 0.23 errors; rustls 0.24 wants its own. The conversion keeps
-//! every certificate error rustls 0.24 also has, and tlspin's own errors downcastable.
+//! every certificate error rustls 0.24 also has, and every error a policy reports in
+//! `CertificateError::Other` (tlspin's, webpki's, a custom policy's) reachable by `downcast_ref`
+//! along the `source()` chain.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -14,6 +16,9 @@ pub(crate) fn from_rustls023(error: rustls023::Error) -> rustls::Error {
     match error {
         rustls023::Error::InvalidCertificate(cert) => {
             rustls::Error::InvalidCertificate(certificate_error(cert))
+        }
+        rustls023::Error::Other(rustls023::OtherError(inner)) => {
+            rustls::Error::InvalidCertificate(CertificateError::Other(other_error(inner)))
         }
         other => rustls::Error::InvalidCertificate(CertificateError::Other(OtherError::new(other))),
     }
@@ -70,7 +75,32 @@ fn purpose(purpose: rustls023::ExtendedKeyPurpose) -> ExtendedKeyPurpose {
     }
 }
 
-/// tlspin's errors are re-wrapped as themselves, so `source()` still downcasts to them.
+/// Any other error a policy reports (a TOFU store's `tlspin::Error`, a custom policy's own
+/// type, a webpki error), shared as it came: its `source()` is that very error, so walking the
+/// `source()` chain of the `OtherError` reaches it and `downcast_ref` finds its type.
+struct Inner(Arc<dyn StdError + Send + Sync>);
+
+impl core::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl core::fmt::Display for Inner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl StdError for Inner {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// tlspin's errors are re-wrapped as themselves, so `source()` downcasts to them directly (what
+/// [`pin_mismatch`] and [`known_host_mismatch`] rely on); any other error is one step further
+/// down the `source()` chain, unchanged.
 fn other_error(inner: Arc<dyn StdError + Send + Sync>) -> OtherError {
     if let Some(mismatch) = inner.downcast_ref::<PinMismatch>() {
         OtherError::new(mismatch.clone())
@@ -81,7 +111,7 @@ fn other_error(inner: Arc<dyn StdError + Send + Sync>) -> OtherError {
     } else if let Some(known) = inner.downcast_ref::<KnownHostMismatch>() {
         OtherError::new(known.clone())
     } else {
-        OtherError::new(inner)
+        OtherError::new(Inner(inner))
     }
 }
 

@@ -7,10 +7,13 @@
 //! given (`rustls-aws-lc-rs`, `rustls-ring`, or your own) and checks every handshake signature
 //! with it; there is no process-default provider.
 //!
-//! rustls 0.24 keys resumed sessions by a hash of the verifier's configuration. Every verifier
-//! here hashes its provider's signature table and its policy's whole configuration (pins,
-//! options, the trust anchors), so a session made under one pin set is never resumed under
-//! another: the new pins get a full handshake.
+//! rustls 0.24 keys a client's resumed sessions by a hash of its server verifier's
+//! configuration. Every server verifier here hashes its policy's type, its provider's signature
+//! table and its policy's whole configuration (pins, options, the trust anchors), so a session
+//! made under one pin set is never resumed under another: the new pins get a full handshake.
+//! Client (mTLS) verifiers cannot: rustls' `ClientVerifier` has no configuration hash, and a
+//! server resumes any session its storage or ticketer knows. After changing client pins, give the
+//! new `ServerConfig` resumption state of its own ([`isolate_resumption`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -35,7 +38,10 @@
 //! [`ServerVerifier`] and [`ClientVerifier`]. Effects a policy defers with
 //! `tlspin::policy::after_handshake_signature` (trust-on-first-use records, report-only pin
 //! reports) run once the verifier has verified the handshake signature made with the accepted
-//! certificate, as under rustls 0.23. The platform verifier has no rustls 0.24 constructor yet.
+//! certificate, as under rustls 0.23, also when the identity is verified outside the handshake
+//! (`presented_identity` and `continue_with`), on any thread; effects that cannot be attributed
+//! to one connection are dropped with a warning (see [`ServerVerifier`]). The platform verifier
+//! has no rustls 0.24 constructor yet.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -49,9 +55,11 @@
     )
 )]
 
+mod deferred;
 mod error;
 mod models;
 mod pinned;
+mod resumption;
 mod signatures;
 mod verifier;
 
@@ -61,4 +69,5 @@ pub use pinned::{
     ClientPinsBuilder, PinnedClientVerifier, PinnedRawKeyClientVerifier,
     PinnedRawKeyServerVerifier, PinnedServerVerifier, PinnedWebPkiVerifier, ServerPinsBuilder,
 };
+pub use resumption::isolate_resumption;
 pub use verifier::{ClientVerifier, ServerVerifier};

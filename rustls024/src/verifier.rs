@@ -1,5 +1,6 @@
 //! The rustls 0.24 verifier traits, implemented once for every tlspin policy.
 
+use core::any::TypeId;
 use core::hash::{Hash, Hasher};
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,8 +11,9 @@ use rustls::enums::CertificateType;
 use rustls::pki_types::{CertificateDer, FipsStatus};
 use rustls::server::danger::ClientIdentity;
 use rustls::{DistinguishedName, SignerPublicKey};
-use tlspin::policy::{ClientCertPolicy, DeferredEffects, PeerChain, ServerCertPolicy};
+use tlspin::policy::{ClientCertPolicy, PeerChain, RegisteredEffects, ServerCertPolicy};
 
+use crate::deferred::Pending;
 use crate::error::from_rustls023;
 use crate::signatures::Signatures;
 
@@ -24,9 +26,16 @@ use crate::signatures::Signatures;
 /// provider's signature schemes. What a policy records or reports about a connection
 /// (`tlspin::policy::after_handshake_signature`: a trust-on-first-use entry, a report-only pin
 /// failure) happens only after a signature made with the accepted certificate's key has verified
-/// here, as with tlspin's rustls 0.23 verifiers. Session resumption is keyed by the provider's table and the
-/// policy's configuration ([`ServerCertPolicy::hash_config`]), or by this verifier instance for
-/// a policy that cannot hash its configuration.
+/// here, as with tlspin's rustls 0.23 verifiers. What waits is kept in the verifier, so the
+/// identity may be verified on another thread than the signature (rustls 0.24's
+/// `presented_identity` and `continue_with`). A signature names only its certificate: while
+/// identity checks of one certificate with different effects wait at once (an impostor presenting
+/// a copied certificate for another host), their effects are all dropped, with a warning naming
+/// them, never run on another connection's signature; checks with equal effects (equal `what`s)
+/// each run on one signature. A check waits at most two minutes. Session resumption is keyed by the policy's type
+/// (`P`), the provider's table and the policy's configuration
+/// ([`ServerCertPolicy::hash_config`]), or by this verifier instance for a policy that cannot
+/// hash its configuration.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -46,12 +55,17 @@ pub struct ServerVerifier<P> {
     signatures: Signatures,
     policy: P,
     instance: u64,
-    /// The policy's deferred effects, keyed by this verifier, as tlspin's own verifiers key them.
-    deferred: DeferredEffects,
+    /// The policy's deferred effects, waiting for the signatures of their connections.
+    pending: Pending,
 }
 
 /// A rustls 0.24 `ClientVerifier` (mTLS) made of a tlspin [`ClientCertPolicy`] and a
 /// provider's signature table. It always offers and requires client authentication.
+///
+/// rustls 0.24's `ClientVerifier` has no configuration hash: a server resumes any session its
+/// `session_storage` or `ticketer` knows, whatever the client verifier. After changing client
+/// pins, build the new `ServerConfig` with resumption state of its own
+/// ([`isolate_resumption`](crate::isolate_resumption)).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -88,10 +102,32 @@ fn certificate_types(raw_public_keys: bool) -> &'static [CertificateType] {
 
 /// Hands the presented identity to `check` as tlspin's [`PeerChain`] (a raw public key as the
 /// chain's only "certificate", as rustls 0.23 passes it), with the verdict in rustls 0.24's terms.
+/// The kind of identity must be the one the policy takes (`raw_public_keys`): over TLS 1.2 no
+/// certificate type is negotiated, and rustls hands over whatever the peer sent.
 fn check_identity(
     identity: &Identity<'_>,
+    raw_public_keys: bool,
     check: impl FnOnce(PeerChain<'_>) -> Result<(), rustls023::Error>,
 ) -> Result<(), rustls::Error> {
+    let seen = match identity {
+        Identity::X509(_) => Some(false),
+        Identity::RawPublicKey(_) => Some(true),
+        _ => None,
+    };
+    if let Some(raw) = seen.filter(|&raw| raw != raw_public_keys) {
+        let kind = |raw: bool| {
+            if raw {
+                "a raw public key (RFC 7250)"
+            } else {
+                "an X.509 certificate chain"
+            }
+        };
+        return Err(rustls::Error::General(format!(
+            "tlspin: this verifier expects {}; the peer presented {}",
+            kind(raw_public_keys),
+            kind(raw)
+        )));
+    }
     let verdict = match identity {
         Identity::X509(certificates) => check(PeerChain {
             end_entity: &certificates.end_entity,
@@ -121,7 +157,7 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
             signatures: Signatures::new(provider),
             policy,
             instance: next_instance(),
-            deferred: DeferredEffects::new(),
+            pending: Pending::default(),
         }
     }
 
@@ -151,7 +187,7 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
     }
 
     /// Runs the policy's deferred effects if the signature made with the identity it accepted
-    /// verified, drops them if not: what tlspin's rustls 0.23 verifier does.
+    /// verified and they are attributable to it (see `crate::deferred`), drops them if not.
     fn signature_checked(
         &self,
         input: &SignatureVerificationInput<'_>,
@@ -163,10 +199,11 @@ impl<P: ServerCertPolicy> ServerVerifier<P> {
             // A kind of key no tlspin policy accepted: nothing it registered may run.
             _ => None,
         };
-        let verified = result.is_ok() && signer.is_some();
-        self.deferred
-            .signature_checked(signer.unwrap_or_default(), verified)
-            .map_err(from_rustls023)?;
+        if let Some(signer) = signer {
+            if let Some(effects) = self.pending.signature_checked(signer, result.is_ok()) {
+                effects.run().map_err(from_rustls023)?;
+            }
+        }
         result
     }
 }
@@ -216,17 +253,21 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
         &self,
         identity: &ServerIdentity<'a, '_>,
     ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
-        // Effects the policy defers wait for the signature made with the very identity checked.
-        check_identity(identity.identity, |chain| {
-            self.deferred
-                .check_server_cert(chain.end_entity.as_ref(), || {
-                    self.policy.check_server_cert(
-                        chain,
-                        identity.server_name,
-                        identity.ocsp_response,
-                        identity.now,
-                    )
-                })
+        // What the policy defers waits for a signature made with the very identity checked.
+        let raw_public_keys = self.policy.requires_raw_public_keys();
+        check_identity(identity.identity, raw_public_keys, |chain| {
+            let (verdict, effects) = RegisteredEffects::collect(|| {
+                self.policy.check_server_cert(
+                    chain,
+                    identity.server_name,
+                    identity.ocsp_response,
+                    identity.now,
+                )
+            });
+            if verdict.is_ok() {
+                self.pending.accepted(chain.end_entity.as_ref(), effects);
+            }
+            verdict
         })?;
         Ok(VerifiedIdentity::assertion(identity.identity.clone()))
     }
@@ -258,6 +299,10 @@ impl<P: ServerCertPolicy + 'static> rustls::client::danger::ServerVerifier for S
     }
 
     fn hash_config(&self, mut h: &mut dyn Hasher) {
+        // rustls 0.24.0-dev.2 hashes `type_id()` of the `Arc<dyn ServerVerifier>` it holds: the
+        // `Arc`'s type, the same for every verifier. The policy's type is named here, so two
+        // policies whose configurations hash alike never share sessions.
+        TypeId::of::<P>().hash(&mut h);
         self.signatures.hash(h);
         if !self.policy.hash_config(h) {
             self.instance.hash(&mut h);
@@ -270,9 +315,11 @@ impl<P: ClientCertPolicy + 'static> rustls::server::danger::ClientVerifier for C
         &self,
         identity: &ClientIdentity<'a, '_>,
     ) -> Result<VerifiedIdentity<'a>, rustls::Error> {
-        check_identity(identity.identity, |chain| {
-            self.policy.check_client_cert(chain, identity.now)
-        })?;
+        check_identity(
+            identity.identity,
+            self.policy.requires_raw_public_keys(),
+            |chain| self.policy.check_client_cert(chain, identity.now),
+        )?;
         Ok(VerifiedIdentity::assertion(identity.identity.clone()))
     }
 

@@ -1,6 +1,7 @@
 //! [`HostPinnedVerifier`]: pin sets per host pattern over WebPKI validation, with expiry,
 //! report-only roll-out and lints.
 
+use core::any::{Any, TypeId};
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -152,7 +153,8 @@ pub struct HostPinsBuilder {
     /// `None` when built by [`HostPins::builder`], for another rustls version.
     provider: Option<Arc<CryptoProvider>>,
     sets: Vec<HostPinSet>,
-    fallback: Option<Arc<dyn ServerCertPolicy>>,
+    /// With its concrete type, which the configuration hash names.
+    fallback: Option<(Arc<dyn ServerCertPolicy>, TypeId)>,
     report_only: bool,
     on_pin_failure: Option<PinFailureCallback>,
     on_expired: Option<ExpiredCallback>,
@@ -184,7 +186,8 @@ impl HostPinsBuilder {
     /// The policy for hosts without an active pin set (default: WebPKI against the same roots,
     /// with the name checked).
     pub fn fallback(mut self, policy: impl ServerCertPolicy + 'static) -> Self {
-        self.fallback = Some(Arc::new(policy));
+        let type_id = Any::type_id(&policy);
+        self.fallback = Some((Arc::new(policy), type_id));
         self
     }
 
@@ -277,7 +280,8 @@ pub struct HostPins {
     webpki: WebPki,
     sets: Vec<HostPinSet>,
     index: PatternIndex,
-    fallback: Option<Arc<dyn ServerCertPolicy>>,
+    /// With its concrete type, which the configuration hash names.
+    fallback: Option<(Arc<dyn ServerCertPolicy>, TypeId)>,
     report_only: bool,
     on_pin_failure: Option<PinFailureCallback>,
     on_expired: Option<ExpiredCallback>,
@@ -367,7 +371,7 @@ impl HostPins {
         now: UnixTime,
     ) -> Result<(), rustls::Error> {
         match &self.fallback {
-            Some(policy) => policy.check_server_cert(chain, server_name, ocsp_response, now),
+            Some((policy, _)) => policy.check_server_cert(chain, server_name, ocsp_response, now),
             None => {
                 self.webpki.validate(chain, now)?;
                 check_name(chain, server_name)
@@ -378,7 +382,7 @@ impl HostPins {
 
 impl ServerCertPolicy for HostPins {
     /// The roots and algorithms, every set (pattern, pins, expiry), report-only mode and the
-    /// fallback's configuration; `false` if the fallback cannot hash its own. The callbacks
+    /// fallback's type and configuration; `false` if the fallback cannot hash its own. The callbacks
     /// decide no verdict.
     fn hash_config(&self, mut h: &mut dyn Hasher) -> bool {
         self.webpki.hash_config(h);
@@ -386,16 +390,17 @@ impl ServerCertPolicy for HostPins {
             (&set.pattern, &set.pins, set.expires.map(|t| t.as_secs())).hash(&mut h);
         }
         (self.sets.len(), self.report_only, self.fallback.is_some()).hash(&mut h);
-        self.fallback
-            .as_ref()
-            .is_none_or(|fallback| fallback.hash_config(h))
+        self.fallback.as_ref().is_none_or(|(fallback, type_id)| {
+            type_id.hash(&mut h);
+            fallback.hash_config(h)
+        })
     }
 
     /// Hosts without an active set go to the fallback: the verifier is FIPS only if it is.
     fn fips(&self) -> bool {
         self.fallback
             .as_ref()
-            .is_none_or(|fallback| fallback.fips())
+            .is_none_or(|(fallback, _)| fallback.fips())
     }
 
     fn check_server_cert(
@@ -454,7 +459,18 @@ impl ServerCertPolicy for HostPins {
                     // nobody can make the client report a chain they merely copied.
                     let callback = self.on_pin_failure.clone();
                     deferred::after_signature(deferred::Effect {
-                        what: format!("the report-only pin failure report for {}", report.host),
+                        // Naming the chain too: rustls 0.24's adapter treats effects with
+                        // equal `what` waiting for one certificate as the same.
+                        what: format!(
+                            "the report-only pin failure report for {} (chain {})",
+                            report.host,
+                            report
+                                .presented
+                                .iter()
+                                .map(|pin| pin.map_or("?".to_owned(), |pin| pin.to_string()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                         run: Box::new(move || {
                             report_pin_failure(&report, callback.as_deref());
                             Ok(())
