@@ -1,4 +1,4 @@
-//! Adversarial review 14: attacks on tlspin-rustls024 that demonstrate defects.
+//! Attacks on tlspin-rustls024 from its adversarial review; each found a defect, now fixed.
 
 mod common;
 

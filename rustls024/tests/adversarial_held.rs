@@ -1,4 +1,4 @@
-//! Review 14: attacks that held up (kept as regression probes).
+//! Attacks from the adversarial review that held up, kept as regression tests.
 
 mod common;
 

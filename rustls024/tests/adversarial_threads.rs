@@ -1,5 +1,5 @@
-//! Review 14: the README's "tlspin logs a warning when it drops one" for external identity
-//! verification on another thread.
+//! From the adversarial review: external identity verification on another thread (rustls 0.24's
+//! `continue_with`) records a first use, and warns only when something is dropped.
 
 mod common;
 
