@@ -239,6 +239,7 @@ pub fn probe(
                 name,
                 verdict::analyse(&profile, name, provider, &all),
                 handshake,
+                &profile,
             )
         })
         .collect();
@@ -295,6 +296,7 @@ fn provider_verdict(
     name: &str,
     analysis: Result<String, Vec<String>>,
     handshake: &ProviderHandshake,
+    profile: &ServerProfile,
 ) -> ProviderVerdict {
     let required = handshake
         .client_auth
@@ -327,7 +329,11 @@ fn provider_verdict(
         }
         Err(error) => {
             let (rustls_error, fallback) = match error {
-                HandshakeError::Tls(e) => (Some(e.to_string()), tlspin::explain(e).to_string()),
+                HandshakeError::Tls(e) => (
+                    Some(e.to_string()),
+                    verdict::explain_failure(profile, e)
+                        .unwrap_or_else(|| tlspin::explain(e).to_string()),
+                ),
                 HandshakeError::Network(f) => (None, f.message.clone()),
             };
             let reason = if required {
