@@ -289,13 +289,13 @@ fn no_common_suite(
     let classified =
         |s: u16| matches!(suite_kx(s), Kx::Rsa) || certificate_less(suite_kx(s)).is_some();
     class("static-RSA key exchange", &|s| suite_kx(s) == Kx::Rsa);
-    class("pre-shared-key (PSK)", &|s| {
+    class("PSK suites", &|s| {
         certificate_less(suite_kx(s)) == Some(Certless::Psk)
     });
-    class("SRP", &|s| {
+    class("SRP suites", &|s| {
         certificate_less(suite_kx(s)) == Some(Certless::Srp)
     });
-    class("anonymous (unauthenticated)", &|s| {
+    class("anonymous suites", &|s| {
         certificate_less(suite_kx(s)) == Some(Certless::Anonymous)
     });
     class("CBC-mode", &|s| {
@@ -326,17 +326,23 @@ fn no_common_suite(
             .iter()
             .all(|s| certificate_less(suite_kx(*s)).is_some());
     let fix = if support.version == TLS13 {
-        "enable TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256 on the server"
+        format!(
+            "{who}; enable TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256 on the server"
+        )
     } else if certless {
-        "rustls implements no TLS 1.2 PSK, SRP or anonymous suite, only certificate-based ECDHE \
-         suites with AES-GCM or ChaCha20-Poly1305, so give the server a certificate and enable \
-         such a suite (OpenSSL: ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES128-GCM-SHA256)"
-    } else {
-        "enable an ECDHE suite with AES-GCM or ChaCha20-Poly1305 on the server (OpenSSL: \
+        "rustls implements no TLS 1.2 PSK, SRP or anonymous suite: it needs a certificate-based \
+         ECDHE suite with AES-GCM or ChaCha20-Poly1305, which requires a certificate; give the \
+         server a certificate (if it has none) and enable such a suite (OpenSSL: \
          ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES128-GCM-SHA256)"
+            .to_owned()
+    } else {
+        format!(
+            "{who}; enable an ECDHE suite with AES-GCM or ChaCha20-Poly1305 on the server \
+             (OpenSSL: ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES128-GCM-SHA256)"
+        )
     };
     format!(
-        "the server offers only {}{older}; {who}; {fix}",
+        "the server offers only {}{older}; {fix}",
         classes.join(" and ")
     )
 }
