@@ -560,4 +560,23 @@ mod tests {
             "aws-lc-rs and ring verify its signatures"
         );
     }
+
+    #[test]
+    fn curves_tls_can_name() {
+        assert_eq!(curve_group("P-256"), Some(0x0017));
+        assert_eq!(curve_group("P-521"), Some(0x0019));
+        assert_eq!(curve_group("brainpoolP384r1"), Some(0x001b));
+        assert_eq!(curve_group("brainpoolP384t1"), None);
+        assert_eq!(curve_group("SM2"), None);
+    }
+
+    #[test]
+    fn nobody_sentences() {
+        assert_eq!(
+            nobody_verifies(&["aws-lc-rs", "ring"]),
+            "neither aws-lc-rs nor ring verifies it"
+        );
+        assert_eq!(nobody_verifies(&["ring"]), "ring does not verify it");
+        assert_eq!(nobody_verifies(&[]), "no provider verifies it");
+    }
 }

@@ -398,3 +398,53 @@ fn public_key_files() {
         }
     }
 }
+
+/// `tlspin pin` against an RSA 1024-bit server: the handshake signature cannot be checked, and
+/// the error says why (the key size) instead of advising to run `tlspin pin` again.
+#[test]
+fn pin_a_server_whose_key_rustls_cannot_verify_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "rsa1024", &["-newkey", "rsa:1024"]);
+    let server = SServer::start(&cert, &key, &["-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let run = tlspin(&["pin", &format!("127.0.0.1:{}", server.port)], None);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "why: the server's certificate key is RSA 1024-bit: neither aws-lc-rs nor ring \
+             verifies it (rustls' providers accept RSA keys of 2048 to 8192 bits), so tlspin \
+             cannot check the server's handshake signature"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("tlspin pin HOST:PORT"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `tlspin pin` against a port that answers with HTTP text: exit 3 (not a TLS server), one line.
+#[test]
+fn pin_a_server_that_is_not_tls_exits_3() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let target = format!("127.0.0.1:{port}");
+    let run = tlspin(&["--timeout", "2", "pin", &target], None);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "tlspin: error: {target} did not answer like a TLS server: expected a TLS record \
+             (content type 20 to 23, version 3.x, at most 16 KiB + 2 KiB), rustls read: \
+             received corrupt message of type InvalidContentType"
+        )
+    );
+}

@@ -472,4 +472,87 @@ mod tests {
         let problems = analyse(&server, "ring", &all[1].1, &all).unwrap_err();
         assert!(problems[0].contains("speaks only TLS 1.0"), "{problems:?}");
     }
+
+    #[test]
+    fn tls13_forbids_pkcs1_dsa_and_weak_ecdsa() {
+        for forbidden in [
+            0x0201, 0x0401, 0x0501, 0x0601, 0x0301, 0x0202, 0x0402, 0x0203, 0x0303,
+        ] {
+            assert!(!tls13_signs(forbidden), "{forbidden:#06x}");
+        }
+        for allowed in [
+            0x0403, 0x0503, 0x0603, 0x0804, 0x0809, 0x0807, 0x0808, 0x081a,
+        ] {
+            assert!(tls13_signs(allowed), "{allowed:#06x}");
+        }
+    }
+
+    #[test]
+    fn refused_tls13_is_explained_only_by_pkcs1_only_schemes_and_an_alert() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        let pkcs1 = profile(TLS12, &[0xc02f], &[0x001d], &[0x0401]);
+        let reason = explain_failure(&pkcs1, &alert).unwrap();
+        assert!(
+            reason.contains("signs only with rsa_pkcs1_sha256"),
+            "{reason}"
+        );
+        // Not for another error, a TLS 1.3 server, or a scheme TLS 1.3 allows.
+        assert_eq!(explain_failure(&pkcs1, &rustls::Error::DecryptError), None);
+        let tls13 = ServerProfile {
+            versions: vec![
+                profile(TLS13, &[0x1301], &[0x001d], &[0x0804])
+                    .versions
+                    .remove(0),
+                pkcs1.versions[0].clone(),
+            ],
+            certificate: None,
+        };
+        assert_eq!(explain_failure(&tls13, &alert), None);
+        let pss = profile(TLS12, &[0xc02f], &[0x001d], &[0x0401, 0x0804]);
+        assert_eq!(explain_failure(&pss, &alert), None);
+    }
+
+    #[test]
+    fn psk_srp_and_anonymous_suites_are_named() {
+        let all = providers();
+        // TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+        // TLS_SRP_SHA_WITH_AES_128_CBC_SHA, TLS_DH_anon_WITH_AES_128_GCM_SHA256.
+        let server = profile(TLS12, &[0x00a8, 0xccac, 0xc01d, 0x00a6], &[], &[]);
+        let problems = analyse(&server, "ring", &all[1].1, &all).unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "TLS 1.2: the server offers only PSK suites (TLS_PSK_WITH_AES_128_GCM_SHA256, \
+              TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256) and SRP suites \
+              (TLS_SRP_SHA_WITH_AES_128_CBC_SHA) and anonymous suites \
+              (TLS_DH_anon_WITH_AES_128_GCM_SHA256); rustls implements no TLS 1.2 PSK, SRP or \
+              anonymous suite: it needs a certificate-based ECDHE suite with AES-GCM or \
+              ChaCha20-Poly1305, which requires a certificate; give the server a certificate \
+              (if it has none) and enable such a suite (OpenSSL: ECDHE-ECDSA-AES128-GCM-SHA256 \
+              or ECDHE-RSA-AES128-GCM-SHA256)"
+            ]
+        );
+    }
+
+    #[test]
+    fn older_versions_are_noted_for_suite_problems() {
+        let all = providers();
+        let mut server = profile(TLS12, &[0x009c], &[], &[]);
+        server.versions.push(VersionSupport {
+            version: 0x0301,
+            suites: vec![0x002f],
+            groups: Vec::new(),
+            schemes: Vec::new(),
+            server_order: false,
+        });
+        let problems = analyse(&server, "ring", &all[1].1, &all).unwrap_err();
+        assert!(
+            problems[0].starts_with(
+                "TLS 1.2: the server offers only static-RSA key exchange \
+                 (TLS_RSA_WITH_AES_128_GCM_SHA256) (the server also speaks TLS 1.0, which rustls \
+                 does not implement); rustls implements no such suite"
+            ),
+            "{problems:?}"
+        );
+    }
 }
