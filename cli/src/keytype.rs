@@ -118,6 +118,18 @@ pub fn curve_group(curve: &str) -> Option<u16> {
         .map(|(_, group)| *group)
 }
 
+/// Why a handshake signature failed to verify with a certificate key of type `key_type` that the
+/// provider does verify: a signature made with another key, or key parameters the provider
+/// refuses.
+pub fn bad_signature(key_type: &str) -> String {
+    format!(
+        "the server's handshake signature did not verify with its certificate's {key_type} key: \
+         the server signs with another key than its certificate's, corrupts the signature, or \
+         the key has parameters rustls refuses (such as an RSA public exponent outside 3 to \
+         2^33 - 1); check that the server's certificate and private key belong together"
+    )
+}
+
 /// "neither aws-lc-rs nor ring verifies it" (for the providers named in `all`).
 fn nobody_verifies(all: &[&str]) -> String {
     match all {

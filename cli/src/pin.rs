@@ -12,7 +12,7 @@ use tlspin::danger::AcceptAnyServerCert;
 
 use crate::certinfo::{describe, describe_public_key, render, CertInfo, KeyInfo};
 use crate::exit::Failure;
-use crate::keytype::key_support;
+use crate::keytype::{bad_signature, cert_key, key_support};
 use crate::net::{handshake, HandshakeError, Target};
 use crate::providers::providers;
 
@@ -121,6 +121,12 @@ fn handshake_failure(target: &Target, error: &rustls::Error, leaf: Option<&[u8]>
              HOST:PORT -showcerts`) and give the file to `tlspin pin`",
             key.summary
         ),
+        (rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature), None) => {
+            match leaf.and_then(cert_key) {
+                Some(key) => bad_signature(&key.key_type),
+                None => explanation.cause,
+            }
+        }
         // Never send the user back to the command that just failed.
         _ if explanation.fix.contains("`tlspin pin") => format!(
             "{}; `tlspin probe HOST:PORT` shows what the server supports and each rustls \

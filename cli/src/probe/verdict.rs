@@ -5,7 +5,7 @@ use rustls::crypto::CryptoProvider;
 use super::catalog::{group_name, scheme_name, suite_kx, suite_mode, suite_name, Kx, Mode};
 use super::parse::{TLS12, TLS13};
 use super::scan::{version_name, ServerProfile, VersionSupport};
-use crate::keytype::{cert_key, curve_group, key_support, CertKey, RSA_RANGE};
+use crate::keytype::{bad_signature, cert_key, curve_group, key_support, CertKey, RSA_RANGE};
 
 /// What the provider would negotiate (`Ok`) or why it cannot (`Err`, one sentence per reason).
 pub fn analyse(
@@ -377,7 +377,18 @@ fn certificate_less(kx: Kx) -> Option<Certless> {
 /// OpenSSL with `-sigalgs RSA+SHA256`, picks TLS 1.3 for any ClientHello that offers it and then
 /// refuses the handshake: the probe sees no TLS 1.3 and only such schemes in TLS 1.2, and
 /// rustls, which offers TLS 1.3, gets an alert.
+///
+/// A bad handshake signature from a key the provider verifies (keys it does not verify are
+/// [`analyse`]'s) is named with the certificate's key, rather than sending the user to
+/// `tlspin pin`, which fails the same way.
 pub fn explain_failure(profile: &ServerProfile, error: &rustls::Error) -> Option<String> {
+    if matches!(
+        error,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+    ) {
+        let key = cert_key(profile.certificate.as_deref()?)?;
+        return Some(bad_signature(&key.key_type));
+    }
     if !matches!(error, rustls::Error::AlertReceived(_)) || profile.version(TLS13).is_some() {
         return None;
     }
@@ -554,5 +565,23 @@ mod tests {
             ),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_bad_signature_from_a_verifiable_key_names_the_key() {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let mut server = profile(TLS13, &[0x1301], &[0x001d], &[0x0403]);
+        let bad = rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+        assert_eq!(explain_failure(&server, &bad), None);
+        server.certificate = Some(cert.cert.der().to_vec());
+        let reason = explain_failure(&server, &bad).unwrap();
+        assert!(
+            reason.starts_with(
+                "the server's handshake signature did not verify with its certificate's ECDSA \
+                 P-256 key"
+            ),
+            "{reason}"
+        );
+        assert!(!reason.contains("tlspin"), "{reason}");
     }
 }
