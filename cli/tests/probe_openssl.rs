@@ -582,3 +582,60 @@ fn psk_and_anonymous_suites_only() {
         assert!(!reason.contains("CBC-mode"), "{provider}: {reason}");
     }
 }
+
+/// A DSA certificate (TLS 1.2, DHE-DSS suites only): no provider verifies DSA, and the suites
+/// rustls needs cannot use that key, so the advice asks for an ECDSA or RSA certificate too.
+#[test]
+fn dsa_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("dsa-params.pem");
+    common::openssl(&[
+        "genpkey",
+        "-genparam",
+        "-algorithm",
+        "DSA",
+        "-pkeyopt",
+        "dsa_paramgen_bits:2048",
+        "-out",
+        params.to_str().unwrap(),
+    ]);
+    let (cert, key) = openssl_cert(
+        dir.path(),
+        "dsa",
+        &["-newkey", &format!("dsa:{}", params.to_str().unwrap())],
+    );
+    let server = SServer::start(
+        &cert,
+        &key,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "DSS:@SECLEVEL=0",
+            "-sigalgs",
+            "DSA+SHA256",
+        ],
+    );
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["key"]["summary"],
+        "DSA 2048-bit: neither aws-lc-rs nor ring verifies its signatures (rustls verifies no \
+         DSA signatures)"
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with("TLS 1.2: the server offers only CBC-mode (TLS_DHE_DSS_WITH_"),
+            "{provider}: {reason}"
+        );
+        assert!(
+            reason.ends_with(
+                "ECDHE-RSA-AES128-GCM-SHA256), with an ECDSA or RSA certificate: the server's \
+                 certificate key is DSA 2048-bit, which no ECDHE suite signs with and rustls \
+                 does not verify"
+            ),
+            "{provider}: {reason}"
+        );
+    }
+}

@@ -94,7 +94,7 @@ fn analyse_version(
         .iter()
         .copied()
         .find(|suite| provider_suites.contains(suite))
-        .ok_or_else(|| no_common_suite(support, name, all, older))?;
+        .ok_or_else(|| no_common_suite(support, name, all, older, certificate))?;
 
     let mut parts = vec![version_name(support.version), suite_name(suite)];
     if support.version == TLS13 || suite_kx(suite) == Kx::Ecdhe {
@@ -267,12 +267,14 @@ fn tls12_curve(
     ))
 }
 
-/// Why `name` shares no cipher suite with the server; `older` is [`older_versions`]' note.
+/// Why `name` shares no cipher suite with the server; `older` is [`older_versions`]' note, and
+/// `certificate` the server's leaf certificate, if seen.
 fn no_common_suite(
     support: &VersionSupport,
     name: &str,
     all: &[(&str, CryptoProvider)],
     older: &str,
+    certificate: Option<&[u8]>,
 ) -> String {
     let mut classes: Vec<String> = Vec::new();
     let mut class = |label: &str, filter: &dyn Fn(u16) -> bool| {
@@ -341,8 +343,21 @@ fn no_common_suite(
              (OpenSSL: ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES128-GCM-SHA256)"
         )
     };
+    // No ECDHE suite signs with DSA (there is no ECDHE_DSS), and rustls verifies no DSA
+    // signature: the suites rustls needs need another key.
+    let dsa = certificate
+        .and_then(cert_key)
+        .filter(|key| key.key_type.starts_with("DSA"))
+        .map(|key| {
+            format!(
+                ", with an ECDSA or RSA certificate: the server's certificate key is {}, which no \
+                 ECDHE suite signs with and rustls does not verify",
+                key.key_type
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "the server offers only {}{older}; {fix}",
+        "the server offers only {}{older}; {fix}{dsa}",
         classes.join(" and ")
     )
 }
