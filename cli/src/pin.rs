@@ -67,8 +67,9 @@ pub fn from_certificates(certs: &[CertificateDer<'_>], source: &str) -> Result<P
     })
 }
 
-/// Connects to `target` (after its STARTTLS preamble, if any; accepting any certificate, still verifying the handshake signature with
-/// aws-lc-rs) and describes the chain it presents.
+/// Connects to `target` (after its STARTTLS preamble, if any; accepting any certificate, still
+/// verifying the handshake signature with aws-lc-rs) and describes the chain it presents. A peer
+/// that does not speak TLS is a network failure (exit 3); a failed handshake exit 1, with why.
 pub fn from_server(target: &Target) -> Result<PinReport, Failure> {
     let leaf = Arc::new(Mutex::new(None));
     let config = recording_config(rustls::crypto::aws_lc_rs::default_provider(), &leaf)?;
@@ -157,8 +158,8 @@ fn not_tls(error: &rustls::Error) -> bool {
     )
 }
 
-/// [`inspecting_config`] for `provider` whose verifier also stores the end-entity certificate it
-/// is shown in `leaf`.
+/// [`crate::providers::inspecting_config`] for `provider`, whose verifier also stores the
+/// end-entity certificate it is shown in `leaf`.
 fn recording_config(
     provider: CryptoProvider,
     leaf: &Arc<Mutex<Option<Vec<u8>>>>,
