@@ -332,7 +332,7 @@ fn provider_verdict(
                 HandshakeError::Tls(e) => (
                     Some(e.to_string()),
                     verdict::explain_failure(profile, e)
-                        .unwrap_or_else(|| tlspin::explain(e).to_string()),
+                        .unwrap_or_else(|| verdict::fallback(e, name)),
                 ),
                 HandshakeError::Network(f) => (None, f.message.clone()),
             };

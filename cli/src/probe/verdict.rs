@@ -424,6 +424,23 @@ pub fn explain_failure(profile: &ServerProfile, error: &rustls::Error) -> Option
     ))
 }
 
+/// The reason for a failed handshake of `name` that neither [`analyse`] nor [`explain_failure`]
+/// explains: [`tlspin::explain`]'s, without its advice to run `tlspin probe`, which is what the
+/// user is running.
+pub fn fallback(error: &rustls::Error, name: &str) -> String {
+    let explanation = tlspin::explain(error);
+    if explanation.fix.contains("`tlspin probe") {
+        format!(
+            "{}; the probe's findings show nothing that {name} lacks (versions, cipher suites, \
+             groups, signature schemes, the certificate's key), so the server refuses for a \
+             reason the probe does not see",
+            explanation.cause
+        )
+    } else {
+        explanation.to_string()
+    }
+}
+
 /// Whether TLS 1.3 allows `scheme` in a CertificateVerify: not RSA PKCS#1 or DSA (signature
 /// byte 1 or 2 with a hash byte of 1 to 6), nor ECDSA with MD5, SHA-1 or SHA-224.
 fn tls13_signs(scheme: u16) -> bool {
@@ -598,5 +615,19 @@ mod tests {
             "{reason}"
         );
         assert!(!reason.contains("tlspin"), "{reason}");
+    }
+
+    #[test]
+    fn the_fallback_never_advises_running_the_probe() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        let reason = fallback(&alert, "ring");
+        assert!(
+            reason.starts_with("the peer refused the handshake (handshake_failure alert)"),
+            "{reason}"
+        );
+        assert!(reason.contains("nothing that ring lacks"), "{reason}");
+        assert!(!reason.contains("tlspin probe"), "{reason}");
+        let other = fallback(&rustls::Error::DecryptError, "ring");
+        assert!(!other.contains("tlspin probe"), "{other}");
     }
 }
