@@ -24,14 +24,154 @@ pub fn key_support(cert: &[u8], providers: &[(&str, CryptoProvider)]) -> Option<
     let (_, parsed) = X509Certificate::from_der(cert).ok()?;
     let spki = parsed.public_key();
     let key_type = key_type(spki);
-    let verified_by = verifying_providers(spki.raw, providers);
     let names: Vec<&str> = providers.iter().map(|(name, _)| *name).collect();
-    let summary = format!("{key_type}: {}", verifiers_sentence(&verified_by, &names));
+    if rsa_bits(spki).is_some_and(|bits| !RSA_BITS.contains(&bits)) {
+        // The providers have verifiers for rsaEncryption, but each refuses this modulus size.
+        return Some(KeySupport {
+            summary: format!("{key_type}: {} ({RSA_RANGE})", nobody_verifies(&names)),
+            key_type,
+            verified_by: Vec::new(),
+        });
+    }
+    let verified_by = verifying_providers(spki.raw, providers);
+    let mut summary = format!("{key_type}: {}", verifiers_sentence(&verified_by, &names));
+    if verified_by.is_empty() && is_dsa(spki) {
+        summary.push_str(" (rustls verifies no DSA signatures)");
+    }
     Some(KeySupport {
         key_type,
         verified_by,
         summary,
     })
+}
+
+/// The RSA modulus sizes rustls' providers verify: webpki's RSA algorithms
+/// (`RSA_PKCS1_2048_8192_*`, `RSA_PSS_2048_8192_*`) accept moduli of 2048 to 8192 bits.
+pub const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// [`RSA_BITS`] in words.
+pub const RSA_RANGE: &str = "rustls' providers accept RSA keys of 2048 to 8192 bits";
+
+/// What the verdict needs to know about a certificate's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertKey {
+    /// The key type, as [`key_type`] names it.
+    pub key_type: String,
+    /// For an rsaEncryption key: the modulus size in bits.
+    pub rsa_bits: Option<usize>,
+    /// For an EC key on a named curve: the curve's name as [`key_type`] prints it ("P-521",
+    /// "brainpoolP256r1").
+    pub curve: Option<&'static str>,
+}
+
+/// The key of the DER certificate `cert`; `None` if the certificate does not parse.
+pub fn cert_key(cert: &[u8]) -> Option<CertKey> {
+    let (_, parsed) = X509Certificate::from_der(cert).ok()?;
+    let spki = parsed.public_key();
+    Some(CertKey {
+        key_type: key_type(spki),
+        rsa_bits: rsa_bits(spki),
+        curve: named_curve(spki),
+    })
+}
+
+/// The TLS NamedGroup code point of the elliptic curve `curve` (as [`CertKey::curve`] names
+/// it), for the curves TLS 1.2 can name in supported_groups (RFC 8422, RFC 7027; `None` for
+/// the others, which no TLS client can list).
+pub fn curve_group(curve: &str) -> Option<u16> {
+    const GROUPS: [(&str, u16); 25] = [
+        ("sect163k1", 1),
+        ("sect163r1", 2),
+        ("sect163r2", 3),
+        ("sect193r1", 4),
+        ("sect193r2", 5),
+        ("sect233k1", 6),
+        ("sect233r1", 7),
+        ("sect239k1", 8),
+        ("sect283k1", 9),
+        ("sect283r1", 10),
+        ("sect409k1", 11),
+        ("sect409r1", 12),
+        ("sect571k1", 13),
+        ("sect571r1", 14),
+        ("secp160k1", 15),
+        ("secp160r1", 16),
+        ("secp160r2", 17),
+        ("secp192k1", 18),
+        ("P-192", 19),
+        ("secp224k1", 20),
+        ("P-224", 21),
+        ("secp256k1", 22),
+        ("P-256", 23),
+        ("P-384", 24),
+        ("P-521", 25),
+    ];
+    const BRAINPOOL: [(&str, u16); 3] = [
+        ("brainpoolP256r1", 26),
+        ("brainpoolP384r1", 27),
+        ("brainpoolP512r1", 28),
+    ];
+    GROUPS
+        .iter()
+        .chain(BRAINPOOL.iter())
+        .find(|(name, _)| *name == curve)
+        .map(|(_, group)| *group)
+}
+
+/// Why a handshake signature failed to verify with a certificate key of type `key_type` that the
+/// provider does verify: a signature made with another key, or key parameters the provider
+/// refuses.
+pub fn bad_signature(key_type: &str) -> String {
+    format!(
+        "the server's handshake signature did not verify with its certificate's {key_type} key: \
+         the server signs with another key than its certificate's, corrupts the signature, or \
+         the key has parameters rustls refuses (such as an RSA public exponent outside 3 to \
+         2^33 - 1); check that the server's certificate and private key belong together"
+    )
+}
+
+/// "neither aws-lc-rs nor ring verifies it" (for the providers named in `all`).
+fn nobody_verifies(all: &[&str]) -> String {
+    match all {
+        [] => "no provider verifies it".to_owned(),
+        [one] => format!("{one} does not verify it"),
+        [first, second] => format!("neither {first} nor {second} verifies it"),
+        [rest @ .., last] => format!("none of {} and {last} verifies it", rest.join(", ")),
+    }
+}
+
+/// The modulus size of an rsaEncryption key (not RSA-PSS, which no provider verifies anyway).
+fn rsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<usize> {
+    let oid = spki.algorithm.algorithm.to_id_string();
+    if lookup_algorithm(&oid).is_some_and(|a| matches!(a, Algorithm::Rsa)) {
+        first_integer_bits(spki.subject_public_key.data.as_ref())
+    } else {
+        None
+    }
+}
+
+fn is_dsa(spki: &SubjectPublicKeyInfo<'_>) -> bool {
+    let oid = spki.algorithm.algorithm.to_id_string();
+    lookup_algorithm(&oid).is_some_and(|a| matches!(a, Algorithm::Dsa))
+}
+
+/// The named curve of an EC key.
+fn named_curve(spki: &SubjectPublicKeyInfo<'_>) -> Option<&'static str> {
+    if spki.algorithm.algorithm.to_id_string() != OID_EC_PUBLIC_KEY {
+        return None;
+    }
+    let p = spki.algorithm.parameters.as_ref()?;
+    if p.header.tag().0 != TAG_NUMBER_OID {
+        return None;
+    }
+    lookup(&CURVES, &Oid::new(p.data.into()).to_id_string())
+}
+
+fn lookup_algorithm(oid: &str) -> Option<Algorithm> {
+    ALGORITHMS
+        .iter()
+        .find(|(known, _)| *known == oid)
+        .map(|(_, algorithm)| *algorithm)
 }
 
 /// Named elliptic curves by OID: every curve `openssl ecparam -list_curves` names (OpenSSL 3.0;
@@ -264,11 +404,7 @@ pub fn key_type(spki: &SubjectPublicKeyInfo<'_>) -> String {
             _ => "EC without curve parameters".into(),
         };
     }
-    let Some(algorithm) = ALGORITHMS
-        .iter()
-        .find(|(known, _)| *known == oid)
-        .map(|(_, algorithm)| *algorithm)
-    else {
+    let Some(algorithm) = lookup_algorithm(&oid) else {
         return format!("unknown key algorithm {oid}");
     };
     let key = spki.subject_public_key.data.as_ref();
@@ -435,5 +571,24 @@ mod tests {
             s(&["aws-lc-rs", "ring"]),
             "aws-lc-rs and ring verify its signatures"
         );
+    }
+
+    #[test]
+    fn curves_tls_can_name() {
+        assert_eq!(curve_group("P-256"), Some(0x0017));
+        assert_eq!(curve_group("P-521"), Some(0x0019));
+        assert_eq!(curve_group("brainpoolP384r1"), Some(0x001b));
+        assert_eq!(curve_group("brainpoolP384t1"), None);
+        assert_eq!(curve_group("SM2"), None);
+    }
+
+    #[test]
+    fn nobody_sentences() {
+        assert_eq!(
+            nobody_verifies(&["aws-lc-rs", "ring"]),
+            "neither aws-lc-rs nor ring verifies it"
+        );
+        assert_eq!(nobody_verifies(&["ring"]), "ring does not verify it");
+        assert_eq!(nobody_verifies(&[]), "no provider verifies it");
     }
 }

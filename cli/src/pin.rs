@@ -1,14 +1,20 @@
 //! `tlspin pin`: certificate details and pins, from a file, stdin, or a server's chain.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, InvalidMessage, SignatureScheme};
 use serde::Serialize;
+use tlspin::danger::AcceptAnyServerCert;
 
 use crate::certinfo::{describe, describe_public_key, render, CertInfo, KeyInfo};
 use crate::exit::Failure;
+use crate::keytype::{bad_signature, cert_key, key_support};
 use crate::net::{handshake, HandshakeError, Target};
-use crate::providers::inspecting_config;
+use crate::providers::providers;
 
 /// What `tlspin pin` found.
 #[derive(Debug, Clone, Serialize)]
@@ -61,17 +67,18 @@ pub fn from_certificates(certs: &[CertificateDer<'_>], source: &str) -> Result<P
     })
 }
 
-/// Connects to `target` (after its STARTTLS preamble, if any; accepting any certificate, still verifying the handshake signature with
-/// aws-lc-rs) and describes the chain it presents.
+/// Connects to `target` (after its STARTTLS preamble, if any; accepting any certificate, still
+/// verifying the handshake signature with aws-lc-rs) and describes the chain it presents. A peer
+/// that does not speak TLS is a network failure (exit 3); a failed handshake exit 1, with why.
 pub fn from_server(target: &Target) -> Result<PinReport, Failure> {
-    let config = inspecting_config(rustls::crypto::aws_lc_rs::default_provider())?;
+    let leaf = Arc::new(Mutex::new(None));
+    let config = recording_config(rustls::crypto::aws_lc_rs::default_provider(), &leaf)?;
     let connection = handshake(target, config).map_err(|error| match error {
         HandshakeError::Network(failure) => failure,
-        HandshakeError::Tls(error) => Failure::incompatible(format!(
-            "the TLS handshake with {} failed: {error}\n  why: {}",
-            target.display(),
-            tlspin::explain(&error)
-        )),
+        HandshakeError::Tls(error) => {
+            let seen = leaf.lock().ok().and_then(|leaf| leaf.clone());
+            handshake_failure(target, &error, seen.as_deref())
+        }
     })?;
     let chain = connection.peer_certificates().unwrap_or_default();
     if chain.is_empty() {
@@ -88,6 +95,140 @@ pub fn from_server(target: &Target) -> Result<PinReport, Failure> {
         report.config_entry = Some(config_entry(&target.server_name, &leaf.pin));
     }
     Ok(report)
+}
+
+/// The failure for a TLS handshake with `target` that ended in `error`; `leaf` is the end-entity
+/// certificate the server presented, if it got that far.
+fn handshake_failure(target: &Target, error: &rustls::Error, leaf: Option<&[u8]>) -> Failure {
+    let display = target.display();
+    if not_tls(error) {
+        return Failure::network(format!(
+            "{display} did not answer like a TLS server: expected a TLS record (content type \
+             20 to 23, version 3.x, at most 16 KiB + 2 KiB), rustls read: {error}"
+        ));
+    }
+    let explanation = tlspin::explain(error);
+    let unverified = leaf.and_then(|der| {
+        let all = providers();
+        key_support(der, &all)
+            .filter(|support| !support.verified_by.iter().any(|name| name == PIN_PROVIDER))
+    });
+    let why = match (error, unverified) {
+        (rustls::Error::InvalidCertificate(_), Some(key)) => format!(
+            "the server's certificate key is {}, so tlspin cannot check the server's handshake \
+             signature, and it pins only a key whose holder has proven it holds it; fix: give \
+             the server a key rustls verifies (ECDSA P-256 or P-384, Ed25519, or RSA of 2048 to \
+             8192 bits); to read this certificate anyway, save it (`openssl s_client -connect \
+             HOST:PORT -showcerts`) and give the file to `tlspin pin`",
+            key.summary
+        ),
+        (rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature), None) => {
+            match leaf.and_then(cert_key) {
+                Some(key) => bad_signature(&key.key_type),
+                None => explanation.cause,
+            }
+        }
+        // Never send the user back to the command that just failed.
+        _ if explanation.fix.contains("`tlspin pin") => format!(
+            "{}; `tlspin probe HOST:PORT` shows what the server supports and each rustls \
+             provider's verdict",
+            explanation.cause
+        ),
+        _ => explanation.to_string(),
+    };
+    Failure::incompatible(format!(
+        "the TLS handshake with {display} failed: {error}\n  why: {why}"
+    ))
+}
+
+/// The provider `tlspin pin` connects with.
+const PIN_PROVIDER: &str = "aws-lc-rs";
+
+/// Whether `error` means the peer does not speak TLS at all: rustls could not read a TLS record
+/// header (an unknown content type or record version, or a length no TLS record has) — what a
+/// plain HTTP, SSH or SMTP server's first bytes look like.
+fn not_tls(error: &rustls::Error) -> bool {
+    matches!(
+        error,
+        rustls::Error::InvalidMessage(
+            InvalidMessage::InvalidContentType
+                | InvalidMessage::UnknownProtocolVersion
+                | InvalidMessage::MessageTooLarge
+        )
+    )
+}
+
+/// [`crate::providers::inspecting_config`] for `provider`, whose verifier also stores the
+/// end-entity certificate it is shown in `leaf`.
+fn recording_config(
+    provider: CryptoProvider,
+    leaf: &Arc<Mutex<Option<Vec<u8>>>>,
+) -> Result<Arc<ClientConfig>, Failure> {
+    let provider = Arc::new(provider);
+    let inner = AcceptAnyServerCert::new(provider.clone())
+        .map_err(|e| Failure::usage(format!("cannot build a verifier: {e}")))?;
+    let verifier = Arc::new(Recording {
+        inner,
+        leaf: leaf.clone(),
+    });
+    Ok(Arc::new(
+        ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Failure::usage(format!("cannot build a client config: {e}")))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth(),
+    ))
+}
+
+/// [`AcceptAnyServerCert`], noting the end-entity certificate.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<AcceptAnyServerCert>,
+    leaf: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut leaf) = self.leaf.lock() {
+            *leaf = Some(end_entity.as_ref().to_vec());
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.inner.requires_raw_public_keys()
+    }
 }
 
 fn rust_snippet(pin: &str) -> String {

@@ -398,3 +398,141 @@ fn public_key_files() {
         }
     }
 }
+
+/// `tlspin pin` against an RSA 1024-bit server: the handshake signature cannot be checked, and
+/// the error says why (the key size) instead of advising to run `tlspin pin` again.
+#[test]
+fn pin_a_server_whose_key_rustls_cannot_verify_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "rsa1024", &["-newkey", "rsa:1024"]);
+    let server = SServer::start(&cert, &key, &["-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let run = tlspin(&["pin", &format!("127.0.0.1:{}", server.port)], None);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "why: the server's certificate key is RSA 1024-bit: neither aws-lc-rs nor ring \
+             verifies it (rustls' providers accept RSA keys of 2048 to 8192 bits), so tlspin \
+             cannot check the server's handshake signature"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("tlspin pin HOST:PORT"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `tlspin pin` against a port that answers with HTTP text: exit 3 (not a TLS server), one line.
+#[test]
+fn pin_a_server_that_is_not_tls_exits_3() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let target = format!("127.0.0.1:{port}");
+    let run = tlspin(&["--timeout", "2", "pin", &target], None);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "tlspin: error: {target} did not answer like a TLS server: expected a TLS record \
+             (content type 20 to 23, version 3.x, at most 16 KiB + 2 KiB), rustls read: \
+             received corrupt message of type InvalidContentType"
+        )
+    );
+}
+
+/// A rustls server on loopback that presents one key's certificate and signs its handshakes with
+/// another key (both P-256): its handshake signature is bad although the providers verify P-256.
+/// Returns the port; the server runs for the rest of the test process.
+fn server_signing_with_another_key() -> u16 {
+    use std::sync::Arc;
+
+    #[derive(Debug)]
+    struct Mismatched(Arc<rustls::sign::CertifiedKey>);
+    impl rustls::server::ResolvesServerCert for Mismatched {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let certified = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .unwrap()
+        .self_signed(&certified)
+        .unwrap();
+    let signing = rcgen::KeyPair::generate().unwrap();
+    let key = provider
+        .key_provider
+        .load_private_key(rustls::pki_types::PrivateKeyDer::Pkcs8(
+            signing.serialize_der().into(),
+        ))
+        .unwrap();
+    let certified_key = rustls::sign::CertifiedKey::new(vec![cert.der().clone()], key);
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Mismatched(Arc::new(certified_key)))),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let Ok(mut connection) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                while connection.is_handshaking() {
+                    if connection.complete_io(&mut stream).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A bad handshake signature from a key rustls verifies: `pin` and `probe` name the key and the
+/// likely causes, and neither sends the user to the other command.
+#[test]
+fn a_server_signing_with_another_key_than_its_certificates() {
+    let port = server_signing_with_another_key();
+    let target = format!("127.0.0.1:{port}");
+    let expected = "the server's handshake signature did not verify with its certificate's \
+                    ECDSA P-256 key: the server signs with another key than its certificate's";
+    let run = tlspin(&["pin", &target], None);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("invalid peer certificate: BadSignature"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(expected), "{}", run.stderr);
+    assert!(!run.stderr.contains("`tlspin"), "{}", run.stderr);
+    let run = tlspin(&["--json", "probe", &target], None);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    for provider in report["providers"].as_array().unwrap() {
+        let reason = provider["reason"].as_str().unwrap();
+        assert!(reason.starts_with(expected), "{reason}");
+        assert!(!reason.contains("`tlspin"), "{reason}");
+    }
+}

@@ -380,3 +380,262 @@ fn rsa_pss_key_only() {
         );
     }
 }
+
+/// An RSA 1024-bit certificate: both providers have rsaEncryption verifiers, but webpki's RSA
+/// algorithms accept moduli of 2048 to 8192 bits only, so neither verifies it, and the verdict
+/// says so (instead of sending the user to `tlspin pin`).
+#[test]
+fn rsa_1024_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "rsa1024", &["-newkey", "rsa:1024"]);
+    let server = SServer::start(&cert, &key, &["-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(suites(&report, "TLS 1.3").len(), 3, "{report:#}");
+    assert_eq!(
+        report["key"]["summary"],
+        "RSA 1024-bit: neither aws-lc-rs nor ring verifies it (rustls' providers accept RSA keys \
+         of 2048 to 8192 bits)"
+    );
+    assert_eq!(report["key"]["verified_by"], serde_json::json!([]));
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert_eq!(
+            reason,
+            format!(
+                "TLS 1.3: the server's certificate key is RSA 1024-bit, which {provider} does \
+                 not verify: rustls' providers accept RSA keys of 2048 to 8192 bits; give the \
+                 server an RSA key of 2048 to 8192 bits (RSA 2048 or 3072 is usual) or an ECDSA \
+                 P-256 key"
+            )
+        );
+    }
+}
+
+/// TLS 1.2 only, with a P-521 or brainpoolP256r1 certificate: a TLS 1.2 server may use an ECDSA
+/// certificate only on a curve the client lists in supported_groups (RFC 8422 §5.1), and neither
+/// provider lists these, so OpenSSL refuses the handshake.
+#[test]
+fn tls12_ecdsa_certificate_on_a_curve_the_client_does_not_list() {
+    let dir = tempfile::tempdir().unwrap();
+    for (curve, key_type) in [
+        ("P-521", "ECDSA P-521"),
+        ("brainpoolP256r1", "EC brainpoolP256r1"),
+    ] {
+        let (cert, key) = openssl_cert(
+            dir.path(),
+            curve,
+            &[
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                &format!("ec_paramgen_curve:{curve}"),
+            ],
+        );
+        let server = SServer::start(&cert, &key, &["-tls1_2"]);
+        let (code, report) = probe_json(server.port);
+        assert_eq!(code, 1, "{report:#}");
+        assert!(suites(&report, "TLS 1.3").is_empty(), "{report:#}");
+        assert_eq!(report["certificate"]["key_type"], key_type);
+        for provider in ["aws-lc-rs", "ring"] {
+            let (compatible, reason) = verdict(&report, provider);
+            assert!(!compatible, "{curve} {provider}");
+            assert!(
+                reason.starts_with(&format!(
+                    "TLS 1.2: the server's certificate key is {key_type}, and in TLS 1.2 a \
+                     server may use an ECDSA certificate only on a curve the client lists in \
+                     supported_groups (RFC 8422 §5.1); {provider} lists "
+                )),
+                "{curve} {provider}: {reason}"
+            );
+            assert!(
+                reason.contains(&format!(
+                    "(its kx_groups), not {curve}, so the server has no"
+                )),
+                "{curve} {provider}: {reason}"
+            );
+            // TLS 1.3 helps only where the provider verifies the curve's signatures: P-521
+            // under aws-lc-rs.
+            let tls13 = reason.ends_with(
+                "give the server an ECDSA P-256 or P-384 key, or enable TLS 1.3 on it (where \
+                 the curve is part of the signature scheme, not of supported_groups)",
+            );
+            assert_eq!(
+                tls13,
+                curve == "P-521" && provider == "aws-lc-rs",
+                "{curve} {provider}: {reason}"
+            );
+            if !tls13 {
+                assert!(
+                    reason.ends_with(&format!(
+                        "{provider} does not verify {curve} signatures in any version either; \
+                         give the server an ECDSA P-256 or P-384 key"
+                    )),
+                    "{curve} {provider}: {reason}"
+                );
+            }
+            assert!(!reason.contains("tlspin"), "{curve} {provider}: {reason}");
+        }
+    }
+}
+
+/// `-sigalgs RSA+SHA256` with TLS 1.3 enabled: TLS 1.3 forbids RSA PKCS#1 in CertificateVerify,
+/// so OpenSSL refuses every ClientHello offering TLS 1.3, rustls' included; the probe sees no
+/// TLS 1.3 and only rsa_pkcs1_sha256 in TLS 1.2, and the verdict names that.
+#[test]
+fn rsa_pkcs1_only_with_tls13_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "rsa", RSA);
+    let server = SServer::start(&cert, &key, &["-sigalgs", "RSA+SHA256"]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(suites(&report, "TLS 1.3").is_empty(), "{report:#}");
+    assert_eq!(
+        names(&report, "TLS 1.2", "signature_schemes"),
+        ["rsa_pkcs1_sha256"]
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with(
+                "the server refuses every ClientHello that offers TLS 1.3 (the probe's and \
+                 rustls'), and in TLS 1.2 it signs only with rsa_pkcs1_sha256, which TLS 1.3 \
+                 does not allow in CertificateVerify (RFC 8446 §4.2.3)"
+            ),
+            "{provider}: {reason}"
+        );
+        assert!(
+            reason.ends_with(
+                "or disable TLS 1.3 there so that rustls negotiates TLS 1.2 with rsa_pkcs1_sha256"
+            ),
+            "{provider}: {reason}"
+        );
+    }
+    // With TLS 1.3 disabled, rustls does negotiate TLS 1.2 with that scheme.
+    let server = SServer::start(&cert, &key, &["-sigalgs", "RSA+SHA256", "-no_tls1_3"]);
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// A server offering only PSK suites (TLS 1.0 to 1.2), or only anonymous ones (TLS 1.2): named
+/// as such, with why rustls cannot use them, and not called CBC-mode or "other".
+#[test]
+fn psk_and_anonymous_suites_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "rsa", RSA);
+    let why = "rustls implements no TLS 1.2 PSK, SRP or anonymous suite: it needs a \
+               certificate-based ECDHE suite with AES-GCM or ChaCha20-Poly1305, which requires a \
+               certificate; give the server a certificate (if it has none) and enable such a suite";
+    let psk = SServer::start(
+        &cert,
+        &key,
+        &[
+            "-psk",
+            "0123456789abcdef",
+            "-no_tls1_3",
+            "-cipher",
+            "PSK:@SECLEVEL=0",
+        ],
+    );
+    let (code, report) = probe_json(psk.port);
+    assert_eq!(code, 1, "{report:#}");
+    let tls12 = suites(&report, "TLS 1.2");
+    assert!(
+        tls12.contains(&"TLS_PSK_WITH_AES_128_GCM_SHA256".to_owned()),
+        "{tls12:?}"
+    );
+    assert!(!suites(&report, "TLS 1.0").is_empty(), "{report:#}");
+    for provider in ["aws-lc-rs", "ring"] {
+        let (_, reason) = verdict(&report, provider);
+        assert!(
+            reason.starts_with("TLS 1.2: the server offers only PSK suites (TLS_PSK_WITH_"),
+            "{provider}: {reason}"
+        );
+        assert!(
+            reason.contains(
+                ") (the server also speaks TLS 1.1 and TLS 1.0, which rustls does not \
+                 implement); "
+            ),
+            "{provider}: {reason}"
+        );
+        assert!(reason.contains(why), "{provider}: {reason}");
+        assert!(!reason.contains("CBC-mode"), "{provider}: {reason}");
+    }
+    drop(psk);
+    let anonymous = SServer::start(
+        &cert,
+        &key,
+        &["-tls1_2", "-cipher", "aNULL:-eNULL:@SECLEVEL=0"],
+    );
+    let (code, report) = probe_json(anonymous.port);
+    assert_eq!(code, 1, "{report:#}");
+    for provider in ["aws-lc-rs", "ring"] {
+        let (_, reason) = verdict(&report, provider);
+        assert!(
+            reason.starts_with("TLS 1.2: the server offers only anonymous suites (TLS_DH_anon_"),
+            "{provider}: {reason}"
+        );
+        assert!(!reason.contains("also speaks"), "{provider}: {reason}");
+        assert!(reason.contains(why), "{provider}: {reason}");
+        assert!(!reason.contains("CBC-mode"), "{provider}: {reason}");
+    }
+}
+
+/// A DSA certificate (TLS 1.2, DHE-DSS suites only): no provider verifies DSA, and the suites
+/// rustls needs cannot use that key, so the advice asks for an ECDSA or RSA certificate too.
+#[test]
+fn dsa_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("dsa-params.pem");
+    common::openssl(&[
+        "genpkey",
+        "-genparam",
+        "-algorithm",
+        "DSA",
+        "-pkeyopt",
+        "dsa_paramgen_bits:2048",
+        "-out",
+        params.to_str().unwrap(),
+    ]);
+    let (cert, key) = openssl_cert(
+        dir.path(),
+        "dsa",
+        &["-newkey", &format!("dsa:{}", params.to_str().unwrap())],
+    );
+    let server = SServer::start(
+        &cert,
+        &key,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "DSS:@SECLEVEL=0",
+            "-sigalgs",
+            "DSA+SHA256",
+        ],
+    );
+    let (code, report) = probe_json(server.port);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["key"]["summary"],
+        "DSA 2048-bit: neither aws-lc-rs nor ring verifies its signatures (rustls verifies no \
+         DSA signatures)"
+    );
+    for provider in ["aws-lc-rs", "ring"] {
+        let (compatible, reason) = verdict(&report, provider);
+        assert!(!compatible, "{provider}");
+        assert!(
+            reason.starts_with("TLS 1.2: the server offers only CBC-mode (TLS_DHE_DSS_WITH_"),
+            "{provider}: {reason}"
+        );
+        assert!(
+            reason.ends_with(
+                "ECDHE-RSA-AES128-GCM-SHA256), with an ECDSA or RSA certificate: the server's \
+                 certificate key is DSA 2048-bit, which no ECDHE suite signs with and rustls \
+                 does not verify"
+            ),
+            "{provider}: {reason}"
+        );
+    }
+}

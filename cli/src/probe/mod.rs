@@ -243,6 +243,7 @@ pub fn probe(
                 name,
                 verdict::analyse(&profile, name, provider, &all),
                 handshake,
+                &profile,
             )
         })
         .collect();
@@ -312,6 +313,7 @@ fn provider_verdict(
     name: &str,
     analysis: Result<String, Vec<String>>,
     handshake: &ProviderHandshake,
+    profile: &ServerProfile,
 ) -> ProviderVerdict {
     let required = handshake
         .client_auth
@@ -344,7 +346,11 @@ fn provider_verdict(
         }
         Err(error) => {
             let (rustls_error, fallback) = match error {
-                HandshakeError::Tls(e) => (Some(e.to_string()), tlspin::explain(e).to_string()),
+                HandshakeError::Tls(e) => (
+                    Some(e.to_string()),
+                    verdict::explain_failure(profile, e)
+                        .unwrap_or_else(|| verdict::fallback(e, name)),
+                ),
                 HandshakeError::Network(f) => (None, f.message.clone()),
             };
             let reason = if required {
