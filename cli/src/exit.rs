@@ -37,6 +37,9 @@ pub struct Failure {
     pub exit: Exit,
     /// The message for the user.
     pub message: String,
+    /// The server refused for now, as servers that limit connections do (SMTP 421, PostgreSQL
+    /// "too many clients", ...): a later attempt, with fewer connections open, may succeed.
+    pub busy: bool,
 }
 
 impl Failure {
@@ -45,6 +48,7 @@ impl Failure {
         Self {
             exit: Exit::Usage,
             message: message.into(),
+            busy: false,
         }
     }
 
@@ -53,6 +57,15 @@ impl Failure {
         Self {
             exit: Exit::Network,
             message: message.into(),
+            busy: false,
+        }
+    }
+
+    /// A network error (exit code 3) where the server refused for now ([`Failure::busy`]).
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self {
+            busy: true,
+            ..Self::network(message)
         }
     }
 
@@ -61,6 +74,7 @@ impl Failure {
         Self {
             exit: Exit::Incompatible,
             message: message.into(),
+            busy: false,
         }
     }
 }

@@ -14,6 +14,12 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use crate::exit::Failure;
 use crate::net::Target;
 
+/// How often a connection refused as busy ([`Failure::busy`]) is tried again, and the pause
+/// before the first retry (it grows by as much each time): Exim counts a connection until its
+/// process has exited, half a second after the client closed.
+const BUSY_RETRIES: u32 = 4;
+const BUSY_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The default number of connections the probe keeps open at once.
 pub const DEFAULT_PARALLEL: u16 = 16;
 
@@ -91,15 +97,37 @@ impl<'a> Pool<'a> {
             self.release();
             return Err(failure);
         }
-        self.opened.fetch_add(1, Ordering::Relaxed);
-        match self.target.connect() {
-            Ok(socket) => Ok(Lease {
-                socket: Some(socket),
-                pool: self,
-            }),
-            Err(failure) => {
-                self.release();
-                Err(self.fail(failure))
+        let mut busy = 0u32;
+        loop {
+            self.opened.fetch_add(1, Ordering::Relaxed);
+            match self.target.connect() {
+                Ok(socket) => {
+                    return Ok(Lease {
+                        socket: Some(socket),
+                        pool: self,
+                    })
+                }
+                // A server with too many connections open (counting ones it is still closing,
+                // as Exim does) may take this one a little later, with fewer open at once.
+                Err(failure) if failure.busy && busy < BUSY_RETRIES => {
+                    busy += 1;
+                    self.silence();
+                    std::thread::sleep(BUSY_PAUSE * busy);
+                    self.stopped().inspect_err(|_| self.release())?;
+                }
+                Err(mut failure) => {
+                    self.release();
+                    if failure.busy {
+                        failure.message.push_str(&format!(
+                            " (refused {} times, down to {} connection(s) at a time: the server \
+                             limits connections per client; raise its limit, or probe again \
+                             when it is less busy)",
+                            busy + 1,
+                            self.limit()
+                        ));
+                    }
+                    return Err(self.fail(failure));
+                }
             }
         }
     }
