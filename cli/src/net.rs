@@ -372,6 +372,18 @@ pub fn after_finished(
     }
 }
 
+/// Whether `error` is a closed or reset connection (not a timeout, not TLS): the server may
+/// limit connections, and the same handshake may succeed later.
+pub fn closed_early(error: &HandshakeError) -> bool {
+    match error {
+        HandshakeError::Network(failure) => {
+            !failure.message.starts_with("timed out")
+                && !failure.message.contains("did not finish within")
+        }
+        HandshakeError::Tls(_) => false,
+    }
+}
+
 fn io_failure(target: &Target, action: &str, error: io::Error) -> HandshakeError {
     let timed_out = matches!(
         error.kind(),

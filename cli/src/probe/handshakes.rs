@@ -13,7 +13,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 use super::pool::Pool;
-use crate::net::{after_finished, drive_handshake, AfterFinished, HandshakeError};
+use crate::net::{after_finished, closed_early, drive_handshake, AfterFinished, HandshakeError};
 use crate::providers::inspecting_builder;
 
 /// What a provider's handshake negotiated.
@@ -62,48 +62,14 @@ pub fn with_provider(pool: &Pool<'_>, provider: &CryptoProvider) -> ProviderHand
             }
         }
     };
-    let target = pool.target();
     // Whether the server accepted the handshake without a client certificate, when it asked
     // for one: `None` while it cannot be told.
     let mut accepted_without = None;
-    let result = (|| {
-        let mut lease = pool.connect().map_err(HandshakeError::Network)?;
-        let socket = lease.socket().map_err(HandshakeError::Network)?;
-        let mut connection = ClientConnection::new(config, target.server_name.clone())
-            .map_err(HandshakeError::Tls)?;
-        drive_handshake(socket, target, &mut connection, false)?;
-        if !recorder.requested() {
-            // Done: say so with our Finished, so a server handling one connection at a time is
-            // free at once.
-            connection.send_close_notify();
-            let _ = connection.write_tls(socket);
-        } else if connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
-            // TLS 1.3: our (empty) Certificate went with our Finished; a server that requires a
-            // certificate answers with an alert instead of its session tickets.
-            match after_finished(socket, target, &mut connection, target.timeout) {
-                AfterFinished::Accepted => accepted_without = Some(true),
-                AfterFinished::Rejected(error) => {
-                    accepted_without = Some(false);
-                    return Err(HandshakeError::Tls(error));
-                }
-                AfterFinished::Unknown(_) => {}
-            }
-        } else {
-            // TLS 1.2: the server's Finished came after our empty Certificate.
-            accepted_without = Some(true);
-            connection.send_close_notify();
-            let _ = connection.write_tls(socket);
-        }
-        Ok(Negotiated {
-            version: connection.protocol_version().map(u16::from),
-            suite: connection
-                .negotiated_cipher_suite()
-                .map(|suite| u16::from(suite.suite())),
-            group: connection
-                .negotiated_key_exchange_group()
-                .map(|group| u16::from(group.name())),
-        })
-    })();
+    let result = pool.retry_closed(|| {
+        let result = handshake_once(pool, &config, &recorder, &mut accepted_without);
+        let closed = result.as_ref().is_err_and(closed_early);
+        (result, closed)
+    });
     let client_auth = recorder.take().map(|mut request| {
         request.required = match (&result, accepted_without) {
             (_, Some(accepted)) => Some(!accepted),
@@ -123,14 +89,64 @@ pub fn with_provider(pool: &Pool<'_>, provider: &CryptoProvider) -> ProviderHand
     }
 }
 
+/// One connection of [`with_provider`].
+fn handshake_once(
+    pool: &Pool<'_>,
+    config: &Arc<ClientConfig>,
+    recorder: &ClientAuthRecorder,
+    accepted_without: &mut Option<bool>,
+) -> Result<Negotiated, HandshakeError> {
+    let target = pool.target();
+    let mut lease = pool.connect().map_err(HandshakeError::Network)?;
+    let socket = lease.socket().map_err(HandshakeError::Network)?;
+    let mut connection = ClientConnection::new(config.clone(), target.server_name.clone())
+        .map_err(HandshakeError::Tls)?;
+    drive_handshake(socket, target, &mut connection, false)?;
+    if !recorder.requested() {
+        // Done: say so with our Finished, so a server handling one connection at a time is
+        // free at once.
+        connection.send_close_notify();
+        let _ = connection.write_tls(socket);
+    } else if connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
+        // TLS 1.3: our (empty) Certificate went with our Finished; a server that requires a
+        // certificate answers with an alert instead of its session tickets.
+        match after_finished(socket, target, &mut connection, target.timeout) {
+            AfterFinished::Accepted => *accepted_without = Some(true),
+            AfterFinished::Rejected(error) => {
+                *accepted_without = Some(false);
+                return Err(HandshakeError::Tls(error));
+            }
+            AfterFinished::Unknown(_) => {}
+        }
+    } else {
+        // TLS 1.2: the server's Finished came after our empty Certificate.
+        *accepted_without = Some(true);
+        connection.send_close_notify();
+        let _ = connection.write_tls(socket);
+    }
+    Ok(Negotiated {
+        version: connection.protocol_version().map(u16::from),
+        suite: connection
+            .negotiated_cipher_suite()
+            .map(|suite| u16::from(suite.suite())),
+        group: connection
+            .negotiated_key_exchange_group()
+            .map(|group| u16::from(group.name())),
+    })
+}
+
 /// The alerts servers send when a client sends no certificate they require: OpenSSL
-/// handshake_failure (TLS 1.2) or certificate_required (TLS 1.3), others bad_certificate or
-/// access_denied.
+/// handshake_failure (TLS 1.2) or certificate_required (TLS 1.3), GnuTLS decode_error (TLS
+/// 1.2), others bad_certificate or access_denied.
 fn refuses_a_missing_certificate(alert: rustls::AlertDescription) -> bool {
     use rustls::AlertDescription as A;
     matches!(
         alert,
-        A::HandshakeFailure | A::CertificateRequired | A::BadCertificate | A::AccessDenied
+        A::HandshakeFailure
+            | A::CertificateRequired
+            | A::BadCertificate
+            | A::AccessDenied
+            | A::DecodeError
     )
 }
 
@@ -212,30 +228,33 @@ pub fn observe(
     alpn: &[&[u8]],
     server_name: Option<ServerName<'static>>,
 ) -> Observed {
-    let abandon = pool.abandon();
-    let observed = observe_once(pool, alpn, server_name.clone(), abandon);
-    let doubtful = match &observed {
-        Observed::Certificate { .. } => false,
-        Observed::Refused(_) => !pool.abandon_confirmed(),
-        Observed::Failed(_) => true,
-    };
-    if !(abandon && doubtful) {
-        return observed;
-    }
-    let plain = observe_once(pool, alpn, server_name, false);
-    if plain.got_certificate() {
-        pool.abandon_unreliable();
-    }
-    plain
+    // A server that closes connections unanswered is asked again, with fewer open at once.
+    pool.retry_closed(|| {
+        let abandon = pool.abandon();
+        let (observed, closed) = observe_once(pool, alpn, server_name.clone(), abandon);
+        let doubtful = match &observed {
+            Observed::Certificate { .. } => false,
+            Observed::Refused(_) => !pool.abandon_confirmed(),
+            Observed::Failed(_) => true,
+        };
+        if !(abandon && doubtful) {
+            return (observed, closed);
+        }
+        let (plain, closed) = observe_once(pool, alpn, server_name.clone(), false);
+        if plain.got_certificate() {
+            pool.abandon_unreliable();
+        }
+        (plain, closed)
+    })
 }
 
-/// One handshake for [`observe`].
+/// One handshake for [`observe`], and whether the server closed it before its certificate.
 fn observe_once(
     pool: &Pool<'_>,
     alpn: &[&[u8]],
     server_name: Option<ServerName<'static>>,
     abandon: bool,
-) -> Observed {
+) -> (Observed, bool) {
     let recorder = Arc::new(LeafRecorder::default());
     let provider = CryptoProvider {
         cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
@@ -249,7 +268,12 @@ fn observe_once(
             .dangerous()
             .with_custom_certificate_verifier(recorder.clone())
             .with_no_client_auth(),
-        Err(e) => return Observed::Failed(format!("cannot build a client config: {e}")),
+        Err(e) => {
+            return (
+                Observed::Failed(format!("cannot build a client config: {e}")),
+                false,
+            )
+        }
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let target = pool.target();
@@ -259,11 +283,11 @@ fn observe_once(
         server_name.unwrap_or_else(|| ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
     let mut lease = match pool.connect() {
         Ok(lease) => lease,
-        Err(failure) => return Observed::Failed(failure.message),
+        Err(failure) => return (Observed::Failed(failure.message), false),
     };
     let mut connection = match ClientConnection::new(Arc::new(config), name) {
         Ok(connection) => connection,
-        Err(e) => return Observed::Failed(e.to_string()),
+        Err(e) => return (Observed::Failed(e.to_string()), false),
     };
     let outcome = match lease.socket() {
         Ok(socket) => drive_handshake(socket, target, &mut connection, abandon),
@@ -274,7 +298,8 @@ fn observe_once(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    match (leaf, outcome) {
+    let closed = leaf.is_none() && outcome.as_ref().is_err_and(closed_early);
+    let observed = match (leaf, outcome) {
         (Some(leaf), _) => Observed::Certificate {
             leaf,
             alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
@@ -282,7 +307,8 @@ fn observe_once(
         (None, Err(HandshakeError::Tls(e))) => Observed::Refused(e.to_string()),
         (None, Err(HandshakeError::Network(f))) => Observed::Failed(f.message),
         (None, Ok(())) => Observed::Refused("the server presented no certificate".into()),
-    }
+    };
+    (observed, closed)
 }
 
 /// The message the leaf recorder aborts every handshake with.

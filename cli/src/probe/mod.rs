@@ -157,6 +157,10 @@ pub struct VersionReport {
     pub server_order: bool,
     /// Its key-exchange groups (names).
     pub groups: Vec<String>,
+    /// Why `groups` may be incomplete (TLS 1.2, an ECDSA certificate, and a server that ranks
+    /// its curve above other groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups_note: Option<String>,
     /// The signature schemes it signs with (names).
     pub signature_schemes: Vec<String>,
 }
@@ -331,11 +335,17 @@ fn provider_verdict(
             if let Some(group) = negotiated.group {
                 let _ = write!(reason, ", {}", group_name(group));
             }
-            if handshake.client_auth.is_some() {
-                reason.push_str(
+            match handshake.client_auth.as_ref().map(|a| a.required) {
+                Some(Some(false)) => reason.push_str(
                     "; the server asked for a client certificate and accepted the handshake \
                      without one",
-                );
+                ),
+                Some(_) => reason.push_str(
+                    "; the server asked for a client certificate; whether it accepts a client \
+                     without one could not be told (after the handshake it neither sent an \
+                     alert nor went on speaking TLS)",
+                ),
+                None => {}
             }
             ProviderVerdict {
                 provider: name.to_owned(),
@@ -500,6 +510,14 @@ fn version_reports(
                 version: version_name(*version),
                 supported: support.is_some(),
                 server_order: support.is_some_and(|s| s.server_order),
+                groups_note: support.and_then(|s| s.groups_hidden_by).map(|curve| {
+                    format!(
+                        "the server ranks {}, its ECDSA certificate's curve, above other groups, \
+                         and a TLS 1.2 client must list that curve: groups it ranks below {0} \
+                         cannot be seen, so this list may be incomplete",
+                        group_name(curve)
+                    )
+                }),
                 cipher_suites: support
                     .map(|s| s.suites.as_slice())
                     .unwrap_or_default()
@@ -606,6 +624,9 @@ pub fn render(report: &ProbeReport) -> String {
             "  groups:            {}",
             list(&version.groups, no_groups)
         );
+        if let Some(note) = &version.groups_note {
+            let _ = writeln!(out, "                     ({note})");
+        }
         let _ = writeln!(
             out,
             "  signature schemes: {}",

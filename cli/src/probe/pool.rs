@@ -37,6 +37,8 @@ pub struct Pool<'a> {
     abandon_confirmed: AtomicBool,
     heard: AtomicBool,
     silences: AtomicUsize,
+    /// Closes counted by `silence` that were not explained as refusals (changed under `slots`).
+    unexplained: AtomicUsize,
 }
 
 /// One open connection; dropping it closes the socket, then frees its slot.
@@ -70,6 +72,7 @@ impl<'a> Pool<'a> {
             abandon_confirmed: AtomicBool::new(false),
             heard: AtomicBool::new(false),
             silences: AtomicUsize::new(0),
+            unexplained: AtomicUsize::new(0),
         }
     }
 
@@ -180,7 +183,43 @@ impl<'a> Pool<'a> {
     pub fn silence(&self) {
         self.silences.fetch_add(1, Ordering::Relaxed);
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        self.unexplained.fetch_add(1, Ordering::Relaxed);
         slots.1 = (slots.1 / 2).max(1);
+    }
+
+    /// Records that `count` of the closes counted by [`Pool::silence`] were the server's way of
+    /// refusing a hello (it closed every retry too), not a limit: once every close so far is
+    /// explained so, the limit goes back to `--parallel`.
+    pub fn explained(&self, count: usize) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let left = self
+            .unexplained
+            .fetch_sub(count, Ordering::Relaxed)
+            .saturating_sub(count);
+        if left == 0 {
+            slots.1 = self.parallel;
+            self.freed.notify_all();
+        }
+    }
+
+    /// Runs `attempt` (one connection; it returns its result and whether the server closed or
+    /// reset the connection before answering) up to three times while the server does that,
+    /// with half as many connections open each time (see [`Pool::silence`]); if every attempt
+    /// was closed, the server refuses that way ([`Pool::explained`]).
+    pub fn retry_closed<T>(&self, mut attempt: impl FnMut() -> (T, bool)) -> T {
+        let mut tries = 1;
+        loop {
+            let (result, closed) = attempt();
+            if !closed || self.stopped().is_err() {
+                return result;
+            }
+            if tries == 3 {
+                self.explained(tries - 1);
+                return result;
+            }
+            self.silence();
+            tries += 1;
+        }
     }
 
     /// How many connections the server closed without answering.
@@ -267,5 +306,10 @@ mod tests {
             assert_eq!(pool.limit(), expected);
         }
         assert_eq!((pool.silences(), pool.parallel()), (5, 16));
+        // Closes explained as refusals bring the limit back once all of them are.
+        pool.explained(3);
+        assert_eq!(pool.limit(), 1);
+        pool.explained(2);
+        assert_eq!(pool.limit(), 16);
     }
 }

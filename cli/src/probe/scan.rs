@@ -9,6 +9,7 @@
 //! can: a TLS 1.2 ECDHE ServerHello flight names its suite, its group and its signature scheme.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Instant;
 
@@ -59,6 +60,10 @@ pub struct VersionSupport {
     /// Whether the server picks suites by its own order of preference (then `suites` is in that
     /// order) rather than by the client's.
     pub server_order: bool,
+    /// TLS 1.2 with an ECDSA certificate, on a server with its own order that ranks the
+    /// certificate's curve (this group) above others: a TLS 1.2 client must list that curve, so
+    /// the groups ranked below it cannot be seen, and `groups` may miss some.
+    pub groups_hidden_by: Option<u16>,
 }
 
 /// Everything the scan found, one entry per supported version, newest first.
@@ -243,6 +248,7 @@ fn scan_tls13(pool: &Pool<'_>, candidates: &Candidates) -> Result<VersionScan, F
         groups: groups?,
         schemes: schemes?,
         server_order,
+        groups_hidden_by: None,
     };
     Ok((Some(support), leaf))
 }
@@ -275,6 +281,7 @@ fn scan_legacy(
     let curve = leaf.as_deref().and_then(ec_curve_group);
     let ecdhe = suites_with(all, &[Kx::Ecdhe]);
     let signed = suites_with(all, &[Kx::Ecdhe, Kx::Dhe]);
+    let hidden = AtomicBool::new(false);
     let (suites, groups, schemes) = thread::scope(|s| {
         let groups = s.spawn(|| {
             if version != TLS12 {
@@ -285,9 +292,14 @@ fn scan_legacy(
                 if let Some(curve) = curve.filter(|c| !offer.contains(c)) {
                     groups.push(curve);
                 }
-                Ok(ask(&ecdhe, &groups, &candidates.schemes)?
-                    .and_then(|hello| hello.group)
-                    .filter(|group| offer.contains(group)))
+                let pick = ask(&ecdhe, &groups, &candidates.schemes)?.and_then(|hello| hello.group);
+                // The appended curve picked: either none of the offer is supported, or the
+                // server ranks its certificate's curve above all of it (then no TLS 1.2 hello
+                // can show those groups: it must list that curve).
+                if pick.is_some_and(|p| Some(p) == curve && !offer.contains(&p)) {
+                    hidden.store(true, Ordering::Relaxed);
+                }
+                Ok(pick.filter(|group| offer.contains(group)))
             };
             let first = match first.group {
                 Some(group) => Some(group),
@@ -328,6 +340,7 @@ fn scan_legacy(
         groups: groups?,
         schemes: schemes?,
         server_order,
+        groups_hidden_by: curve.filter(|_| server_order && hidden.load(Ordering::Relaxed)),
     };
     Ok((Some(support), leaf))
 }
@@ -501,9 +514,14 @@ fn exchange(pool: &Pool<'_>, hello: &ClientHello<'_>) -> Result<Option<ServerHel
                 check_choices(pool, hello, &answer)?;
                 return Ok(Some(answer));
             }
-            // unexpected_message (10) is how a server that reads ahead answers the alerts.
+            // A refusal of an abandoned hello is trusted only once the server has shown that
+            // it reads hellos before the alerts behind them, and only if it is one of the
+            // alerts servers refuse hellos with: handshake_failure (40), protocol_version (70)
+            // or insufficient_security (71). Others (unexpected_message, decode_error, ...) may
+            // answer the alerts rather than the hello.
             Answer::Refused(description)
-                if abandoned && (!pool.abandon_confirmed() || description == 10) =>
+                if abandoned
+                    && (!pool.abandon_confirmed() || !matches!(description, 40 | 70 | 71)) =>
             {
                 (abandoned, tried_abandoned) = (false, true);
             }
@@ -513,6 +531,9 @@ fn exchange(pool: &Pool<'_>, hello: &ClientHello<'_>) -> Result<Option<ServerHel
                 pool.silence();
                 silences += 1;
                 if silences == 3 {
+                    // Three closes, fewer connections open each time: this server refuses
+                    // this hello by closing (as Schannel does for versions it disables).
+                    pool.explained(silences);
                     return Ok(None);
                 }
             }

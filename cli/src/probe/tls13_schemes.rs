@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 use super::pool::Pool;
-use crate::net::{drive_handshake, HandshakeError};
+use crate::net::{closed_early, drive_handshake};
 
 /// The message the recording verifier aborts every handshake with.
 const ABORT: &str = "tlspin probe: signature scheme recorded; handshake deliberately abandoned";
@@ -25,18 +25,22 @@ const ABORT: &str = "tlspin probe: signature scheme recorded; handshake delibera
 /// before signing (it wanted a second ClientHello, or reads ahead), the handshake is run again
 /// without that.
 pub fn signed_with(pool: &Pool<'_>, offer: &[u16]) -> (Option<u16>, Option<Vec<u8>>) {
-    let abandon = pool.abandon();
-    let (scheme, leaf, closed) = signed_with_once(pool, offer, abandon);
-    // Without a signature, the abandon alerts may be to blame: the connection closed, or the
-    // server refused before it has shown that it reads hellos before the alerts behind them.
-    if !abandon || scheme.is_some() || (!closed && pool.abandon_confirmed()) {
-        return (scheme, leaf);
-    }
-    let (scheme, plain_leaf, _) = signed_with_once(pool, offer, false);
-    if scheme.is_some() {
-        pool.abandon_unreliable();
-    }
-    (scheme, plain_leaf.or(leaf))
+    // A server that closes connections unanswered is asked again, with fewer open at once.
+    pool.retry_closed(|| {
+        let abandon = pool.abandon();
+        let (scheme, leaf, closed) = signed_with_once(pool, offer, abandon);
+        // Without a signature, the abandon alerts may be to blame: the connection closed, or
+        // the server refused before it has shown that it reads hellos before the alerts behind
+        // them.
+        if !abandon || scheme.is_some() || (!closed && pool.abandon_confirmed()) {
+            return ((scheme, leaf), closed && scheme.is_none());
+        }
+        let (scheme, plain_leaf, closed) = signed_with_once(pool, offer, false);
+        if scheme.is_some() {
+            pool.abandon_unreliable();
+        }
+        ((scheme, plain_leaf.or(leaf)), closed && scheme.is_none())
+    })
 }
 
 /// One handshake for [`signed_with`]; the flag says whether it ended by the server closing.
@@ -75,10 +79,9 @@ fn signed_with_once(
     };
     // The handshake always fails: the recorder aborts it after seeing the signature.
     let closed = match lease.socket() {
-        Ok(socket) => matches!(
-            drive_handshake(socket, target, &mut connection, abandon),
-            Err(HandshakeError::Network(_))
-        ),
+        Ok(socket) => drive_handshake(socket, target, &mut connection, abandon)
+            .as_ref()
+            .is_err_and(closed_early),
         Err(_) => true,
     };
     let seen = recorder.seen.lock().ok().and_then(|seen| *seen);

@@ -470,6 +470,7 @@ mod tests {
                 groups: groups.to_vec(),
                 schemes: schemes.to_vec(),
                 server_order: false,
+                groups_hidden_by: None,
             }],
             certificate: None,
         }
@@ -587,6 +588,7 @@ mod tests {
             groups: Vec::new(),
             schemes: Vec::new(),
             server_order: false,
+            groups_hidden_by: None,
         });
         let problems = analyse(&server, "ring", &all[1].1, &all).unwrap_err();
         assert!(
