@@ -1492,6 +1492,76 @@ mod tests {
     }
 
     #[test]
+    fn excerpts_quote_bytes_as_sent_and_cut_at_a_word() {
+        assert_eq!(
+            excerpt(b"a\xff\xfe\x1b\"\\"),
+            "\"a\\xff\\xfe\\x1b\\\"\\\\\""
+        );
+        let long = [&b"word "[..]; 40].concat();
+        let shown = excerpt(&long);
+        assert!(shown.ends_with("word…\""), "{shown}");
+        assert!(shown.len() <= 120 + 5, "{shown}");
+        let unbroken = excerpt(&[b'x'; 200]);
+        assert_eq!(unbroken.len(), 1 + 120 + '…'.len_utf8() + 1);
+    }
+
+    #[test]
+    fn smtp_replies_carry_the_code_on_every_line() {
+        let reply = b"250-mail.lab\r\n500 garbage\r\nSTARTTLS\r\n250 SIZE 1\r\n";
+        let err = parse_smtp_reply(reply).unwrap_err();
+        assert!(
+            err.contains("its code 250") && err.contains("500 garbage"),
+            "{err}"
+        );
+        assert!(matches!(parse_code_reply(reply), Ok(Parsed::Complete(r, _)) if r.code == 250));
+        let ehlo = b"250-mail.lab\r\n250 STARTTLS\r\n";
+        assert_eq!(parse_smtp_reply(ehlo), parse_code_reply(ehlo));
+        assert_eq!(reply_text(b"250-a b\r\n250 c\r\n"), b"a b | c");
+    }
+
+    #[test]
+    fn xmpp_elements_and_prefixes() {
+        assert_eq!(
+            find_element(b"<starttlsx/><starttls/>", b"starttls"),
+            Some(12)
+        );
+        assert_eq!(find_element(b"<starttls", b"starttls"), None);
+        let features = b"<s:stream xmlns:s='http://etherx.jabber.org/streams'><s:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></s:features>";
+        assert_eq!(stream_prefix(features), b"s");
+        assert!(matches!(parse_xmpp_features(features), Ok(Parsed::Complete(f, _)) if f.starttls));
+        let decoy = b"<stream:stream><stream:features><starttlsx xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>";
+        assert!(matches!(parse_xmpp_features(decoy), Ok(Parsed::Complete(f, _)) if !f.starttls));
+        let failure = b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'><text>no <proceed/></text></failure>";
+        assert_eq!(
+            parse_xmpp_proceed(failure),
+            Ok(Parsed::Complete(false, failure.len()))
+        );
+        assert!(xmpp_busy(
+            b"<stream:stream><stream:error><policy-violation/></stream:error>"
+        ));
+        assert!(!xmpp_busy(
+            b"<stream:stream><stream:error><host-unknown/></stream:error>"
+        ));
+    }
+
+    #[test]
+    fn plaintext_after_the_preamble_is_described() {
+        let error = b"\x16\x00\x00\x02\xff\x13\x04#08S01Bad handshake";
+        assert_eq!(
+            describe_plaintext(Starttls::Mysql, error),
+            "MySQL error 1043 (#08S01): \"Bad handshake\""
+        );
+        assert_eq!(
+            describe_plaintext(Starttls::Mysql, b"\x01\x00"),
+            "\"\\x01\\x00\""
+        );
+        assert_eq!(
+            describe_plaintext(Starttls::Smtp, b"EXTRA\r\n"),
+            "\"EXTRA\\r\\n\""
+        );
+    }
+
+    #[test]
     fn imap_pop3_sieve_irc() {
         let greeting = parse_imap(b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", None);
         assert!(matches!(greeting, Ok(Parsed::Complete(s, _)) if s.status == "OK"));
@@ -1555,6 +1625,17 @@ mod tests {
         assert_eq!(
             parse_postgres(b"S"),
             Ok(Parsed::Complete(PostgresReply::Accepted, 1))
+        );
+        let busy = b"E\x00\x00\x00\x1dSFATAL\x00C53300\x00Mtoo many\x00\x00";
+        assert_eq!(
+            parse_postgres(busy),
+            Ok(Parsed::Complete(
+                PostgresReply::Error {
+                    sqlstate: "53300".into(),
+                    message: "too many".into()
+                },
+                busy.len()
+            ))
         );
         assert!(parse_postgres(b"J\x00").is_err());
         let huge = parse_mysql_greeting(b"\xff\xff\xff\x00\x0a").unwrap_err();

@@ -468,3 +468,65 @@ fn postscreen_like_greeting_delay_needs_a_longer_timeout() {
         "the preamble got past the greeting: {run:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Refusals that mean "not now": one line naming the protocol and what was seen; the probe
+// retries them, then says the server limits connections.
+
+/// Each protocol's "too many connections" refusal, sent at once: `pin` (one connection) reports
+/// it as a refusal for now, quoting the cause.
+#[test]
+fn busy_refusals_are_named_as_such() {
+    let cases: [(&str, &'static [u8], &str); 10] = [
+        ("smtp", b"421 4.3.2 Too many concurrent SMTP connections; please try again later\r\n", "got 421 \"4.3.2 Too many concurrent SMTP connections; please try again later\""),
+        ("ftp", b"421 Too many users, try again later\r\n", "got 421 \"Too many users"),
+        ("nntp", b"421 Too many connections\r\n", "got 421 \"Too many connections\""),
+        ("imap", b"* BYE Too many connections from your IP\r\n", "got `* BYE` \"Too many connections from your IP\""),
+        ("pop3", b"-ERR [IN-USE] Too many connections\r\n", "got `-ERR` \"[IN-USE] Too many connections\""),
+        ("irc", b"ERROR :Closing link: (unknown@127.0.0.1) [No more connections allowed from your host via this connect class (local)]\r\n", "[No more connections allowed from your host via this connect class (local)]"),
+        ("mysql", b"\x1d\x00\x00\x00\xff\x10\x04#08004Too many connections", "got error 1040: \"Too many connections\""),
+        ("postgres", b"E\x00\x00\x00\x34SFATAL\x00C53300\x00Msorry, too many clients already\x00\x00", "got error 53300: \"sorry, too many clients already\""),
+        ("ldap", b"\x30\x10\x02\x01\x01\x78\x0b\x0a\x01\x33\x04\x00\x04\x04busy", "got resultCode 51"),
+        ("xmpp", b"<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:error><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>", "<resource-constraint"),
+    ];
+    for (protocol, reply, needle) in cases {
+        let port = serve(move |mut stream| {
+            let _ = stream.write_all(reply);
+            linger(stream, 5);
+        });
+        let target = format!("127.0.0.1:{port}");
+        let (run, _) = run("2", &["pin", "--starttls", protocol, &target]);
+        assert_one_line_network_error(&run);
+        for wanted in [
+            &format!("(STARTTLS {protocol})"),
+            needle,
+            "refuses connections for now",
+        ] {
+            assert!(
+                run.stderr.contains(wanted),
+                "{protocol}: {wanted:?} in {run:?}"
+            );
+        }
+    }
+}
+
+/// A server that always answers `421`: the probe retries each refused connection 4 times with
+/// growing pauses, then stops with exit code 3 and the hint.
+#[test]
+fn a_server_that_is_always_busy_ends_the_probe_with_the_hint() {
+    let port = serve(|mut stream| {
+        let _ = stream.write_all(b"421 4.3.2 Too many connections\r\n");
+    });
+    let target = format!("127.0.0.1:{port}");
+    let (run, took) = run("2", &["probe", "--starttls", "smtp", &target]);
+    assert_one_line_network_error(&run);
+    assert!(run.stderr.contains("refused 5 times"), "{run:?}");
+    assert!(
+        run.stderr.contains("limits connections per client"),
+        "{run:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(2900),
+        "paused 0.3 + 0.6 + 0.9 + 1.2 s: {took:?}"
+    );
+}
