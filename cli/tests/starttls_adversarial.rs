@@ -95,6 +95,25 @@ fn late_plaintext_after_the_final_reply_is_a_preamble_error() {
         run.stderr.contains("EXTRA"),
         "the bytes seen are quoted: {run:?}"
     );
+    assert!(
+        run.stderr
+            .contains("after the STARTTLS preamble the server sent plaintext instead of TLS"),
+        "{run:?}"
+    );
+    // The probe's raw exchange says the same.
+    let probe = tlspin(
+        &["--timeout", "2", "probe", "--starttls", "smtp", &target],
+        None,
+    );
+    assert_one_line_network_error(&probe);
+    assert!(
+        probe.stderr.contains("plaintext instead of TLS"),
+        "{probe:?}"
+    );
+    assert!(
+        probe.stderr.contains("\"EXTRA plaintext\\r\\n\""),
+        "{probe:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
