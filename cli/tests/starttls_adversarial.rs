@@ -310,10 +310,9 @@ fn stock_exim(cert: &Path, key: &Path) -> (Server, u16) {
     )
 }
 
-/// README: "Exim answers the 21st concurrent one with `421 Too many concurrent SMTP
-/// connections`". It is not about concurrency: Exim reaps its children ~0.5 s after each
-/// connection, so even `--parallel 1` meets the 421 about 0.2 s into the probe. A stock Exim
-/// cannot be probed at all.
+/// Exim reaps its children ~0.5 s after each connection, so even `--parallel 1` meets its `421`
+/// about 0.2 s into the probe (the review found a stock Exim could not be probed at all); the
+/// 421 is a busy refusal, which the pool retries after a pause.
 #[test]
 fn probe_stock_exim_even_one_connection_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
@@ -379,10 +378,9 @@ fn stock_inspircd(cert: &Path, key: &Path) -> (Server, u16) {
     )
 }
 
-/// The default probe (16 at a time, and also `--parallel 3`) is refused with `ERROR :Closing
-/// link: ... [No more connecti…` (the reason cut at 60 bytes) and exits 3; the pool halves its
-/// limit for TLS-level silences, not for preamble refusals. `--parallel 2` works (90
-/// connections).
+/// The review found the default probe (16 at a time, and also `--parallel 3`) refused with
+/// `ERROR :Closing link: ... [No more connecti…` (the reason cut at 60 bytes), exit 3. The
+/// `ERROR` is now a busy refusal: the pool halves its limit and retries, and the probe succeeds.
 #[test]
 fn probe_inspircd_with_its_stock_connect_class() {
     let dir = tempfile::tempdir().unwrap();
