@@ -261,7 +261,8 @@ pub fn drive_handshake(
                 target.display()
             ))));
         }
-        let mut received = buffer.get(..n).unwrap_or_default();
+        let chunk = buffer.get(..n).unwrap_or_default();
+        let mut received = chunk;
         while !received.is_empty() {
             connection
                 .read_tls(&mut received)
@@ -269,7 +270,12 @@ pub fn drive_handshake(
             if let Err(error) = connection.process_new_packets() {
                 // Send our alert, as a well-behaved client does; the error is what matters.
                 let _ = connection.write_tls(socket);
-                return Err(HandshakeError::Tls(error));
+                return Err(match target.starttls {
+                    Some(protocol) if not_tls(&error) => {
+                        HandshakeError::Network(plaintext_after_preamble(target, protocol, chunk))
+                    }
+                    _ => HandshakeError::Tls(error),
+                });
             }
         }
     }
@@ -382,6 +388,32 @@ pub fn closed_early(error: &HandshakeError) -> bool {
         }
         HandshakeError::Tls(_) => false,
     }
+}
+
+/// Whether `error` means the peer does not speak TLS at all: rustls could not read a TLS record
+/// header (an unknown content type or record version, or a length no TLS record has) — what a
+/// plain HTTP, SSH or SMTP server's first bytes look like.
+pub fn not_tls(error: &rustls::Error) -> bool {
+    matches!(
+        error,
+        rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType
+                | rustls::InvalidMessage::UnknownProtocolVersion
+                | rustls::InvalidMessage::MessageTooLarge
+        )
+    )
+}
+
+/// The failure (exit code 3, one line) for a server that, after `protocol`'s STARTTLS preamble,
+/// answered the ClientHello with `received`, plaintext rather than a TLS record (a late reply,
+/// or a refusal such as MySQL's error packet).
+pub fn plaintext_after_preamble(target: &Target, protocol: Starttls, received: &[u8]) -> Failure {
+    Failure::network(format!(
+        "{}: after the STARTTLS preamble the server sent plaintext instead of TLS (expected a \
+         TLS record in answer to the ClientHello), got {}",
+        target.display(),
+        starttls::describe_plaintext(protocol, received)
+    ))
 }
 
 fn io_failure(target: &Target, action: &str, error: io::Error) -> HandshakeError {

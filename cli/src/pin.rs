@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, InvalidMessage, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 use tlspin::danger::AcceptAnyServerCert;
 
 use crate::certinfo::{describe, describe_public_key, render, CertInfo, KeyInfo};
 use crate::exit::Failure;
 use crate::keytype::{bad_signature, cert_key, key_support};
-use crate::net::{handshake, HandshakeError, Target};
+use crate::net::{handshake, not_tls, HandshakeError, Target};
 use crate::providers::providers;
 
 /// What `tlspin pin` found.
@@ -143,20 +143,6 @@ fn handshake_failure(target: &Target, error: &rustls::Error, leaf: Option<&[u8]>
 
 /// The provider `tlspin pin` connects with.
 const PIN_PROVIDER: &str = "aws-lc-rs";
-
-/// Whether `error` means the peer does not speak TLS at all: rustls could not read a TLS record
-/// header (an unknown content type or record version, or a length no TLS record has) — what a
-/// plain HTTP, SSH or SMTP server's first bytes look like.
-fn not_tls(error: &rustls::Error) -> bool {
-    matches!(
-        error,
-        rustls::Error::InvalidMessage(
-            InvalidMessage::InvalidContentType
-                | InvalidMessage::UnknownProtocolVersion
-                | InvalidMessage::MessageTooLarge
-        )
-    )
-}
 
 /// [`crate::providers::inspecting_config`] for `provider`, whose verifier also stores the
 /// end-entity certificate it is shown in `leaf`.

@@ -162,11 +162,20 @@ pub enum Parsed<T> {
 /// A parser's answer: an error says what was expected and quotes what was seen.
 pub type ParseResult<T> = Result<Parsed<T>, String>;
 
-/// At most 60 bytes of `bytes` in double quotes, printable ASCII as is, `"`, `\` and every
-/// other byte escaped (`\r`, `\x00`), so it stays on one line; `…` marks a cut.
+/// At most 120 bytes of `bytes` (cut at the last space after the first 60, if there is one) in
+/// double quotes, printable ASCII as is, `"`, `\` and every other byte escaped (`\r`, `\x00`,
+/// `\xff`: the bytes as sent), so it stays on one line; `…` marks a cut.
 pub fn excerpt(bytes: &[u8]) -> String {
-    const SHOWN: usize = 60;
-    let shown = bytes.get(..SHOWN).unwrap_or(bytes);
+    const SHOWN: usize = 120;
+    let shown = match bytes.get(..SHOWN) {
+        Some(head) if bytes.len() > SHOWN => head
+            .iter()
+            .rposition(|b| *b == b' ')
+            .filter(|space| *space >= SHOWN / 2)
+            .and_then(|space| head.get(..space))
+            .unwrap_or(head),
+        _ => bytes,
+    };
     let mut text = String::new();
     for byte in shown {
         match byte {
@@ -228,10 +237,20 @@ fn split_code(line: &[u8]) -> Option<(u16, Option<u8>, &[u8])> {
     }
 }
 
-/// Parses an SMTP/LMTP (RFC 5321), FTP (RFC 959) or NNTP (RFC 3977) reply: `ddd text`, or a
-/// multi-line reply from `ddd-text` to the next line that starts with the same `ddd ` (FTP lets
-/// the lines between be anything).
+/// Parses an FTP (RFC 959) or NNTP (RFC 3977) reply: `ddd text`, or a multi-line reply from
+/// `ddd-text` to the next line that starts with the same `ddd ` (FTP lets the lines between be
+/// anything).
 pub fn parse_code_reply(data: &[u8]) -> ParseResult<CodeReply> {
+    code_reply(data, false)
+}
+
+/// Parses an SMTP or LMTP reply (RFC 5321 §4.2.1): as [`parse_code_reply`], but every line of a
+/// multi-line reply carries the same code (`250-...`, then `250 ...`).
+pub fn parse_smtp_reply(data: &[u8]) -> ParseResult<CodeReply> {
+    code_reply(data, true)
+}
+
+fn code_reply(data: &[u8], strict: bool) -> ParseResult<CodeReply> {
     let mut offset = 0;
     let mut code = None;
     let mut lines = Vec::new();
@@ -256,6 +275,13 @@ pub fn parse_code_reply(data: &[u8]) -> ParseResult<CodeReply> {
                 if separator != Some(b'-') {
                     return Ok(Parsed::Complete(CodeReply { code: first, lines }, offset));
                 }
+            }
+            (Some(first), _) if strict => {
+                return Err(format!(
+                    "expected every line of a multi-line reply to start with its code {first}, \
+                     got {}",
+                    excerpt(line)
+                ))
             }
             (Some(_), _) => lines.push(text(line)),
         }
@@ -562,19 +588,81 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
+/// The first `<name` in `data` that is the start of an element named `name` (followed by
+/// whitespace, `/` or `>`), not of a longer name (`<starttlsx/>`).
+fn find_element(data: &[u8], name: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = data.get(from..).and_then(|rest| find(rest, name)) {
+        let start = from + at;
+        let after = data.get(start + name.len());
+        if start > 0
+            && data.get(start - 1) == Some(&b'<')
+            && after.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+        {
+            return Some(start - 1);
+        }
+        from = start + 1;
+    }
+    None
+}
+
+/// The namespace prefix the server's stream header uses (`stream` in `<stream:stream ...>`; RFC
+/// 6120 allows any), `stream` until the header is seen.
+fn stream_prefix(data: &[u8]) -> Vec<u8> {
+    let mut from = 0;
+    while let Some(at) = data.get(from..).and_then(|rest| find(rest, b":stream")) {
+        let colon = from + at;
+        let after = data.get(colon + b":stream".len());
+        if after.is_some_and(|b| b.is_ascii_whitespace() || *b == b'>') {
+            let before = data.get(..colon).unwrap_or_default();
+            if let Some(lt) = before.iter().rposition(|b| *b == b'<') {
+                let prefix = before.get(lt + 1..).unwrap_or_default();
+                if !prefix.is_empty()
+                    && prefix
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                {
+                    return prefix.to_vec();
+                }
+            }
+        }
+        from = colon + 1;
+    }
+    b"stream".to_vec()
+}
+
+/// `prefix:name`, as bytes.
+fn prefixed(prefix: &[u8], name: &str) -> Vec<u8> {
+    [prefix, b":", name.as_bytes()].concat()
+}
+
+/// Whether `data` holds an XMPP stream error that means "not now" (RFC 6120 §4.9.3:
+/// `<resource-constraint/>`, `<policy-violation/>`, e.g. too many connections).
+pub fn xmpp_busy(data: &[u8]) -> bool {
+    find_element(data, &prefixed(&stream_prefix(data), "error")).is_some()
+        && (find_element(data, b"resource-constraint").is_some()
+            || find_element(data, b"policy-violation").is_some())
+}
+
 fn xmpp_stream_check(data: &[u8]) -> Result<(), String> {
     if let Some(first) = data.iter().find(|b| !b.is_ascii_whitespace()) {
         if *first != b'<' {
             return Err(format!("expected an XML stream, got {}", excerpt(data)));
         }
     }
-    if let Some(at) = find(data, b"<stream:error") {
+    let prefix = stream_prefix(data);
+    if let Some(at) = find_element(data, &prefixed(&prefix, "error")) {
         return Err(format!(
             "expected stream features, got a stream error {}",
             excerpt(data.get(at..).unwrap_or_default())
         ));
     }
-    if find(data, b"</stream:stream>").is_some() {
+    if find(
+        data,
+        &[b"</", &prefixed(&prefix, "stream")[..], b">"].concat(),
+    )
+    .is_some()
+    {
         return Err(format!(
             "expected stream features, got the end of the stream: {}",
             excerpt(data)
@@ -595,12 +683,14 @@ pub struct XmppFeatures {
 /// Parses the server's stream header and `<stream:features>`, up to their end.
 pub fn parse_xmpp_features(data: &[u8]) -> ParseResult<XmppFeatures> {
     xmpp_stream_check(data)?;
-    let Some(start) = find(data, b"<stream:features") else {
+    let name = prefixed(&stream_prefix(data), "features");
+    let Some(start) = find_element(data, &name) else {
         return Ok(Parsed::Incomplete);
     };
     let rest = data.get(start..).unwrap_or_default();
-    let end = match (find(rest, b"</stream:features>"), find(rest, b"/>")) {
-        (Some(close), _) => close + b"</stream:features>".len(),
+    let close = [b"</", &name[..], b">"].concat();
+    let end = match (find(rest, &close), find(rest, b"/>")) {
+        (Some(at), _) => at + close.len(),
         // `<stream:features/>`: empty.
         (None, Some(slash)) if !rest.get(..slash).unwrap_or_default().contains(&b'>') => slash + 2,
         _ => return Ok(Parsed::Incomplete),
@@ -608,7 +698,7 @@ pub fn parse_xmpp_features(data: &[u8]) -> ParseResult<XmppFeatures> {
     let features = rest.get(..end).unwrap_or_default();
     Ok(Parsed::Complete(
         XmppFeatures {
-            starttls: find(features, b"<starttls").is_some()
+            starttls: find_element(features, b"starttls").is_some()
                 && find(features, b"urn:ietf:params:xml:ns:xmpp-tls").is_some(),
             features: text(features),
         },
@@ -620,10 +710,12 @@ pub fn parse_xmpp_features(data: &[u8]) -> ParseResult<XmppFeatures> {
 /// `<failure/>`.
 pub fn parse_xmpp_proceed(data: &[u8]) -> ParseResult<bool> {
     xmpp_stream_check(data)?;
-    for (element, verdict) in [(&b"<proceed"[..], true), (&b"<failure"[..], false)] {
-        let Some(start) = find(data, element) else {
-            continue;
-        };
+    // The first of the two: a <failure/> whose text mentions <proceed/> is a failure.
+    let first = [(&b"proceed"[..], true), (&b"failure"[..], false)]
+        .into_iter()
+        .filter_map(|(element, verdict)| find_element(data, element).map(|at| (at, verdict)))
+        .min();
+    if let Some((start, verdict)) = first {
         let rest = data.get(start..).unwrap_or_default();
         let close = if verdict {
             &b"</proceed>"[..]
@@ -658,9 +750,14 @@ pub enum PostgresReply {
     Accepted,
     /// `N`: the server does not do TLS.
     Refused,
-    /// An ErrorResponse (`E`, servers older than 7.0 or refusing the connection), with its
-    /// message.
-    Error(String),
+    /// An ErrorResponse (`E`, servers older than 7.0 or refusing the connection).
+    Error {
+        /// Its SQLSTATE (field `C`; empty if it has none): `53300` too_many_connections,
+        /// `57P03` cannot_connect_now.
+        sqlstate: String,
+        /// Its message (field `M`), or the fields quoted if it has none.
+        message: String,
+    },
 }
 
 /// Parses the answer to SSLRequest: one byte `S` or `N`, or an ErrorResponse.
@@ -685,12 +782,18 @@ pub fn parse_postgres(data: &[u8]) -> ParseResult<PostgresReply> {
             let Some(fields) = data.get(5..end) else {
                 return Ok(Parsed::Incomplete);
             };
-            let message = fields
-                .split(|b| *b == 0)
-                .find_map(|field| field.strip_prefix(b"M"))
-                .map(text)
-                .unwrap_or_else(|| excerpt(fields));
-            Ok(Parsed::Complete(PostgresReply::Error(message), end))
+            let field = |code: u8| {
+                fields
+                    .split(|b| *b == 0)
+                    .find_map(|field| field.strip_prefix(&[code]))
+                    .map(text)
+            };
+            let message = field(b'M').unwrap_or_else(|| excerpt(fields));
+            let sqlstate = field(b'C').unwrap_or_default();
+            Ok(Parsed::Complete(
+                PostgresReply::Error { sqlstate, message },
+                end,
+            ))
         }
         Some(_) => Err(format!(
             "expected `S`, `N` or an ErrorResponse (`E`) in reply to SSLRequest, got {}",
@@ -831,6 +934,66 @@ pub fn mysql_ssl_request(capabilities: u32, charset: u8) -> Vec<u8> {
     packet
 }
 
+/// What a server sent after the preamble instead of a TLS record, for messages: a MySQL error
+/// packet (`0xff`, code, `#SQLSTATE`, message) as `MySQL error CODE (#STATE): "message"`, any
+/// other bytes quoted ([`excerpt`]).
+pub fn describe_plaintext(protocol: Starttls, bytes: &[u8]) -> String {
+    if protocol == Starttls::Mysql {
+        if let (Some(header), Some((0xff, rest))) =
+            (bytes.get(..4), bytes.get(4..).and_then(<[u8]>::split_first))
+        {
+            let length = header
+                .iter()
+                .take(3)
+                .rev()
+                .fold(0usize, |n, b| (n << 8) | usize::from(*b));
+            let rest = rest.get(..length.saturating_sub(1)).unwrap_or(rest);
+            if let Some(code) = rest.get(..2) {
+                let code = u16::from_le_bytes([
+                    code.first().copied().unwrap_or(0),
+                    code.get(1).copied().unwrap_or(0),
+                ]);
+                let message = rest.get(2..).unwrap_or_default();
+                let (state, message) = match message.strip_prefix(b"#") {
+                    Some(tail) => (
+                        tail.get(..5).map(|s| format!(" (#{})", text(s))),
+                        tail.get(5..).unwrap_or_default(),
+                    ),
+                    None => (None, message),
+                };
+                return format!(
+                    "MySQL error {code}{}: {}",
+                    state.unwrap_or_default(),
+                    excerpt(message)
+                );
+            }
+        }
+    }
+    excerpt(bytes)
+}
+
+/// The last line of `raw`, without its line end.
+fn last_line(raw: &[u8]) -> &[u8] {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    raw.rsplit(|b| *b == b'\n').next().unwrap_or(raw)
+}
+
+/// The text of each line of a raw code reply (after the code and its separator), joined by
+/// ` | `, as received.
+fn reply_text(raw: &[u8]) -> Vec<u8> {
+    let mut joined = Vec::new();
+    let mut offset = 0;
+    while let Some((line, next)) = next_line(raw, offset) {
+        offset = next;
+        if !joined.is_empty() {
+            joined.extend_from_slice(b" | ");
+        }
+        joined.extend_from_slice(split_code(line).map_or(line, |(_, _, rest)| rest));
+    }
+    joined
+}
+
 /// The PostgreSQL SSLRequest message: length 8, code 80877103.
 const POSTGRES_SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
@@ -844,6 +1007,10 @@ struct Session<'a> {
     peer: &'a str,
     timeout: Duration,
     deadline: Instant,
+    /// The bytes of the last complete reply, as received (for quoting).
+    last: Vec<u8>,
+    /// SMTP and LMTP: every line of a multi-line reply carries its code.
+    strict_codes: bool,
 }
 
 impl Session<'_> {
@@ -851,7 +1018,22 @@ impl Session<'_> {
         Failure::network(format!("{}: {message}", self.peer))
     }
 
+    /// A refusal that means "not now" (too many connections): [`Failure::busy`].
+    fn busy(&self, message: impl fmt::Display) -> Failure {
+        Failure::busy(format!(
+            "{}: {message} (the server refuses connections for now)",
+            self.peer
+        ))
+    }
+
     fn send(&mut self, bytes: &[u8], what: &str) -> Result<(), Failure> {
+        if !self.buffer.is_empty() {
+            return Err(self.fail(format_args!(
+                "expected nothing more before sending {what}, got {} (sent before it was asked \
+                 for)",
+                excerpt(&self.buffer)
+            )));
+        }
         self.stream
             .write_all(bytes)
             .and_then(|()| self.stream.flush())
@@ -868,10 +1050,13 @@ impl Session<'_> {
         loop {
             match parse(&self.buffer) {
                 Ok(Parsed::Complete(value, used)) => {
-                    self.buffer.drain(..used.min(self.buffer.len()));
+                    self.last = self.buffer.drain(..used.min(self.buffer.len())).collect();
                     return Ok(value);
                 }
                 Ok(Parsed::Incomplete) => {}
+                Err(problem) if xmpp_busy(&self.buffer) => {
+                    return Err(self.busy(format_args!("reading {what}: {problem}")));
+                }
                 Err(problem) => {
                     return Err(self.fail(format_args!("reading {what}: {problem}")));
                 }
@@ -884,8 +1069,9 @@ impl Session<'_> {
             }
             let remaining = self.deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(self.timed_out(what));
+                return Err(self.past_deadline(what));
             }
+            let by_deadline = remaining < self.timeout;
             self.stream
                 .set_read_timeout(Some(remaining.min(self.timeout)))
                 .map_err(|e| self.fail(format_args!("cannot set the read timeout: {e}")))?;
@@ -910,10 +1096,22 @@ impl Session<'_> {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return Err(self.timed_out(what))
+                    return Err(if by_deadline {
+                        self.past_deadline(what)
+                    } else {
+                        self.timed_out(what)
+                    })
                 }
                 Err(e) => return Err(self.fail(format_args!("cannot read {what}: {e}"))),
             }
+        }
+    }
+
+    fn seen(&self) -> String {
+        if self.buffer.is_empty() {
+            "nothing".to_owned()
+        } else {
+            excerpt(&self.buffer)
         }
     }
 
@@ -921,26 +1119,42 @@ impl Session<'_> {
         self.fail(format_args!(
             "timed out after {}s: expected {what}, got {}",
             self.timeout.as_secs_f32(),
-            if self.buffer.is_empty() {
-                "nothing".to_owned()
-            } else {
-                excerpt(&self.buffer)
-            }
+            self.seen()
         ))
     }
 
+    fn past_deadline(&self, what: &str) -> Failure {
+        self.fail(format_args!(
+            "the preamble did not finish within {}s (4 x --timeout): expected {what}, got {}",
+            (self.timeout * 4).as_secs_f32(),
+            self.seen()
+        ))
+    }
+
+    /// Reads a code reply; one whose code is not `expected` is an error, `421` (service not
+    /// available, closing: too many connections) a [`Session::busy`] one.
     fn code(&mut self, what: &str, expected: &[u16]) -> Result<CodeReply, Failure> {
-        let reply = self.read(what, parse_code_reply)?;
+        let parse = if self.strict_codes {
+            parse_smtp_reply
+        } else {
+            parse_code_reply
+        };
+        let reply = self.read(what, parse)?;
         if expected.contains(&reply.code) {
             return Ok(reply);
         }
         let codes: Vec<String> = expected.iter().map(u16::to_string).collect();
-        Err(self.fail(format_args!(
+        let message = format!(
             "expected {what} with code {}, got {} {}",
             codes.join(" or "),
             reply.code,
-            excerpt(reply.lines.join(" | ").as_bytes())
-        )))
+            excerpt(&reply_text(&self.last))
+        );
+        Err(if reply.code == 421 {
+            self.busy(message)
+        } else {
+            self.fail(message)
+        })
     }
 }
 
@@ -961,6 +1175,8 @@ pub fn negotiate(
         peer,
         timeout,
         deadline: Instant::now() + timeout * 4,
+        last: Vec::new(),
+        strict_codes: matches!(protocol, Starttls::Smtp | Starttls::Lmtp),
     };
     run(&mut session, protocol, domain)?;
     if !session.buffer.is_empty() {
@@ -985,17 +1201,39 @@ fn run(s: &mut Session<'_>, protocol: Starttls, domain: &str) -> Result<(), Fail
                     "expected `S` (TLS accepted) in reply to SSLRequest, got `N`: the server \
                      does not accept TLS (ssl = off?)",
                 )),
-                PostgresReply::Error(message) => Err(s.fail(format_args!(
-                    "expected `S` in reply to SSLRequest, got an error: {}",
-                    excerpt(message.as_bytes())
-                ))),
+                PostgresReply::Error { sqlstate, message } => {
+                    let message = format!(
+                        "expected `S` in reply to SSLRequest, got error {}: {}",
+                        if sqlstate.is_empty() {
+                            "without SQLSTATE"
+                        } else {
+                            &sqlstate
+                        },
+                        excerpt(message.as_bytes())
+                    );
+                    // 53300 too_many_connections, 57P03 cannot_connect_now.
+                    Err(if matches!(sqlstate.as_str(), "53300" | "57P03") {
+                        s.busy(message)
+                    } else {
+                        s.fail(message)
+                    })
+                }
             }
         }
         Starttls::Mysql => match s.read("the initial handshake packet", parse_mysql_greeting)? {
-            MysqlGreeting::Error { code, message } => Err(s.fail(format_args!(
-                "expected an initial handshake packet, got error {code}: {}",
-                excerpt(message.as_bytes())
-            ))),
+            MysqlGreeting::Error { code, message } => {
+                let message = format!(
+                    "expected an initial handshake packet, got error {code}: {}",
+                    excerpt(message.as_bytes())
+                );
+                // 1040 ER_CON_COUNT_ERROR (too many connections), 1203
+                // ER_TOO_MANY_USER_CONNECTIONS.
+                Err(if matches!(code, 1040 | 1203) {
+                    s.busy(message)
+                } else {
+                    s.fail(message)
+                })
+            }
             MysqlGreeting::Handshake {
                 server_version,
                 capabilities,
@@ -1031,7 +1269,13 @@ fn run(s: &mut Session<'_>, protocol: Starttls, domain: &str) -> Result<(), Fail
             } else {
                 "LHLO"
             };
-            s.send(format!("{hello} tlspin\r\n").as_bytes(), hello)?;
+            // RFC 5321 §4.1.1.1: a domain or an address literal; the local socket's address.
+            let literal = match s.stream.local_addr().map(|a| a.ip()) {
+                Ok(std::net::IpAddr::V4(ip)) => format!("[{ip}]"),
+                Ok(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+                Err(_) => "[127.0.0.1]".to_owned(),
+            };
+            s.send(format!("{hello} {literal}\r\n").as_bytes(), hello)?;
             let what = format!("the reply to {hello}");
             let reply = s.code(&what, &[250])?;
             let offered = reply.lines.iter().any(|line| {
@@ -1051,11 +1295,17 @@ fn run(s: &mut Session<'_>, protocol: Starttls, domain: &str) -> Result<(), Fail
         Starttls::Imap => {
             let greeting = s.read("the greeting", |data| parse_imap(data, None))?;
             if greeting.status != "OK" && greeting.status != "PREAUTH" {
-                return Err(s.fail(format_args!(
+                let message = format!(
                     "expected the greeting `* OK`, got `* {}` {}",
                     greeting.status,
                     excerpt(greeting.text.as_bytes())
-                )));
+                );
+                // RFC 3501 §7.1.5: a BYE greeting refuses the connection (too many, ...).
+                return Err(if greeting.status == "BYE" {
+                    s.busy(message)
+                } else {
+                    s.fail(message)
+                });
             }
             s.send(b"T1 STARTTLS\r\n", "STARTTLS")?;
             let reply = s.read("the reply to STARTTLS", |data| parse_imap(data, Some("T1")))?;
@@ -1075,10 +1325,16 @@ fn run(s: &mut Session<'_>, protocol: Starttls, domain: &str) -> Result<(), Fail
                 }
                 let reply = s.read(what, parse_pop3)?;
                 if !reply.ok {
-                    return Err(s.fail(format_args!(
+                    let message = format!(
                         "expected `+OK` as {what}, got `-ERR` {}",
                         excerpt(reply.text.as_bytes())
-                    )));
+                    );
+                    // An `-ERR` greeting ([IN-USE], [SYS/TEMP], too many connections).
+                    return Err(if command.is_none() {
+                        s.busy(message)
+                    } else {
+                        s.fail(message)
+                    });
                 }
             }
             Ok(())
@@ -1100,13 +1356,19 @@ fn run(s: &mut Session<'_>, protocol: Starttls, domain: &str) -> Result<(), Fail
             s.send(LDAP_STARTTLS, "the StartTLS extended request")?;
             let result = s.read("the StartTLS extended response", parse_ldap)?;
             if result.message_id != 1 || result.result_code != 0 {
-                return Err(s.fail(format_args!(
+                let message = format!(
                     "expected resultCode 0 (success) for message 1, got resultCode {} for \
                      message {}: {}",
                     result.result_code,
                     result.message_id,
                     excerpt(result.diagnostic.as_bytes())
-                )));
+                );
+                // 51 busy, 52 unavailable.
+                return Err(if matches!(result.result_code, 51 | 52) {
+                    s.busy(message)
+                } else {
+                    s.fail(message)
+                });
             }
             Ok(())
         }
@@ -1174,10 +1436,19 @@ fn run(s: &mut Session<'_>, protocol: Starttls, domain: &str) -> Result<(), Fail
             s.send(b"STARTTLS\r\n", "STARTTLS")?;
             let reply = s.read("numeric 670 (STARTTLS successful)", parse_irc)?;
             if reply.command != "670" {
-                return Err(s.fail(format_args!(
+                let message = format!(
                     "expected numeric 670 (STARTTLS successful), got {}",
-                    excerpt(reply.line.as_bytes())
-                )));
+                    excerpt(last_line(&s.last))
+                );
+                let line = reply.line.to_ascii_lowercase();
+                // `ERROR :Closing link: ... [No more connections allowed ...]`.
+                let busy = reply.command == "ERROR"
+                    && (line.contains("closing link") || line.contains("connection"));
+                return Err(if busy {
+                    s.busy(message)
+                } else {
+                    s.fail(message)
+                });
             }
             Ok(())
         }
@@ -1217,6 +1488,76 @@ mod tests {
         assert!(
             err.contains("three-digit code") && err.contains("* OK"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn excerpts_quote_bytes_as_sent_and_cut_at_a_word() {
+        assert_eq!(
+            excerpt(b"a\xff\xfe\x1b\"\\"),
+            "\"a\\xff\\xfe\\x1b\\\"\\\\\""
+        );
+        let long = [&b"word "[..]; 40].concat();
+        let shown = excerpt(&long);
+        assert!(shown.ends_with("word…\""), "{shown}");
+        assert!(shown.len() <= 120 + 5, "{shown}");
+        let unbroken = excerpt(&[b'x'; 200]);
+        assert_eq!(unbroken.len(), 1 + 120 + '…'.len_utf8() + 1);
+    }
+
+    #[test]
+    fn smtp_replies_carry_the_code_on_every_line() {
+        let reply = b"250-mail.lab\r\n500 garbage\r\nSTARTTLS\r\n250 SIZE 1\r\n";
+        let err = parse_smtp_reply(reply).unwrap_err();
+        assert!(
+            err.contains("its code 250") && err.contains("500 garbage"),
+            "{err}"
+        );
+        assert!(matches!(parse_code_reply(reply), Ok(Parsed::Complete(r, _)) if r.code == 250));
+        let ehlo = b"250-mail.lab\r\n250 STARTTLS\r\n";
+        assert_eq!(parse_smtp_reply(ehlo), parse_code_reply(ehlo));
+        assert_eq!(reply_text(b"250-a b\r\n250 c\r\n"), b"a b | c");
+    }
+
+    #[test]
+    fn xmpp_elements_and_prefixes() {
+        assert_eq!(
+            find_element(b"<starttlsx/><starttls/>", b"starttls"),
+            Some(12)
+        );
+        assert_eq!(find_element(b"<starttls", b"starttls"), None);
+        let features = b"<s:stream xmlns:s='http://etherx.jabber.org/streams'><s:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></s:features>";
+        assert_eq!(stream_prefix(features), b"s");
+        assert!(matches!(parse_xmpp_features(features), Ok(Parsed::Complete(f, _)) if f.starttls));
+        let decoy = b"<stream:stream><stream:features><starttlsx xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>";
+        assert!(matches!(parse_xmpp_features(decoy), Ok(Parsed::Complete(f, _)) if !f.starttls));
+        let failure = b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'><text>no <proceed/></text></failure>";
+        assert_eq!(
+            parse_xmpp_proceed(failure),
+            Ok(Parsed::Complete(false, failure.len()))
+        );
+        assert!(xmpp_busy(
+            b"<stream:stream><stream:error><policy-violation/></stream:error>"
+        ));
+        assert!(!xmpp_busy(
+            b"<stream:stream><stream:error><host-unknown/></stream:error>"
+        ));
+    }
+
+    #[test]
+    fn plaintext_after_the_preamble_is_described() {
+        let error = b"\x16\x00\x00\x02\xff\x13\x04#08S01Bad handshake";
+        assert_eq!(
+            describe_plaintext(Starttls::Mysql, error),
+            "MySQL error 1043 (#08S01): \"Bad handshake\""
+        );
+        assert_eq!(
+            describe_plaintext(Starttls::Mysql, b"\x01\x00"),
+            "\"\\x01\\x00\""
+        );
+        assert_eq!(
+            describe_plaintext(Starttls::Smtp, b"EXTRA\r\n"),
+            "\"EXTRA\\r\\n\""
         );
     }
 
@@ -1284,6 +1625,17 @@ mod tests {
         assert_eq!(
             parse_postgres(b"S"),
             Ok(Parsed::Complete(PostgresReply::Accepted, 1))
+        );
+        let busy = b"E\x00\x00\x00\x1dSFATAL\x00C53300\x00Mtoo many\x00\x00";
+        assert_eq!(
+            parse_postgres(busy),
+            Ok(Parsed::Complete(
+                PostgresReply::Error {
+                    sqlstate: "53300".into(),
+                    message: "too many".into()
+                },
+                busy.len()
+            ))
         );
         assert!(parse_postgres(b"J\x00").is_err());
         let huge = parse_mysql_greeting(b"\xff\xff\xff\x00\x0a").unwrap_err();

@@ -701,6 +701,34 @@ fn scripted(reply: &'static [u8], close: bool) -> Fake {
     }))
 }
 
+/// A server that sends `steps[0]` at once, then each further step after reading a line (the
+/// client's next command): each reply comes after the command it answers.
+fn stepped(steps: &'static [&'static [u8]]) -> Fake {
+    Fake::start(Arc::new(move |mut stream: TcpStream| {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let mut buffer = [0u8; 1024];
+        for (index, step) in steps.iter().enumerate() {
+            if index > 0 {
+                let mut line = Vec::new();
+                while !line.contains(&b'\n') {
+                    match stream.read(&mut buffer) {
+                        Ok(n) if n > 0 => line.extend_from_slice(&buffer[..n]),
+                        _ => return,
+                    }
+                }
+            }
+            if stream.write_all(step).is_err() {
+                return;
+            }
+        }
+        while let Ok(n) = stream.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+        }
+    }))
+}
+
 fn target(fake: &Fake) -> String {
     format!("127.0.0.1:{}", fake.port)
 }
@@ -867,25 +895,39 @@ fn silent_and_dripping_servers_end_at_the_deadline() {
     }));
     assert_network_failure(
         &["pin", "--starttls", "smtp", &target(&drip)],
-        &["timed out after 1s: expected the greeting, got \"2222"],
+        &["the preamble did not finish within 4s (4 x --timeout): expected the greeting, got \"2222"],
+        QUICK,
+    );
+}
+
+/// A server that sends its EHLO reply with its greeting, before EHLO: refused as sent before it
+/// was asked for, not taken as the reply to EHLO.
+#[test]
+fn replies_before_their_command_are_refused() {
+    let server = scripted(b"220 mail.lab\r\n250-mail.lab\r\n250 STARTTLS\r\n", false);
+    assert_network_failure(
+        &["pin", "--starttls", "smtp", &target(&server)],
+        &["expected nothing more before sending EHLO, got \"250-mail.lab\\r\\n250 STARTTLS"],
         QUICK,
     );
 }
 
 #[test]
 fn servers_that_say_no() {
-    let cases: [(&str, &'static [u8], &str); 8] = [
-        ("postgres", b"N", "got `N`: the server does not accept TLS"),
-        ("smtp", b"220 mail.lab\r\n250-mail.lab\r\n250 8BITMIME\r\n", "expected STARTTLS among the EHLO extensions, got \"mail.lab | 8BITMIME\""),
-        ("imap", b"* OK ready\r\nT1 NO [PRIVACYREQUIRED] TLS not available\r\n", "expected `T1 OK` in reply to STARTTLS, got NO"),
-        ("imap", b"* BYE Too many connections\r\n", "expected the greeting `* OK`, got `* BYE`"),
-        ("pop3", b"+OK ready\r\n-ERR TLS not configured\r\n", "got `-ERR` \"TLS not configured\""),
-        ("ftp", b"220 ready\r\n534 Local policy on server does not allow TLS\r\n", "expected the reply to AUTH TLS with code 234, got 534"),
-        ("xmpp", b"<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'><stream:features><mechanisms/></stream:features>", "expected <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/> among the stream features"),
-        ("mysql", b"\x4a\x00\x00\x00\x0a8.0.36\x00\x08\x00\x00\x00abcdefgh\x00\xff\xf7\xff\x02\x00\xff\xdf\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00caching_sha2_password\x00", "expected the CLIENT_SSL capability"),
+    // Each reply is sent after the command it answers (replies sent before their command are
+    // refused as such: `replies_before_their_command_are_refused`).
+    let cases: [(&str, &'static [&'static [u8]], &str); 8] = [
+        ("postgres", &[b"N"], "got `N`: the server does not accept TLS"),
+        ("smtp", &[b"220 mail.lab\r\n", b"250-mail.lab\r\n250 8BITMIME\r\n"], "expected STARTTLS among the EHLO extensions, got \"mail.lab | 8BITMIME\""),
+        ("imap", &[b"* OK ready\r\n", b"T1 NO [PRIVACYREQUIRED] TLS not available\r\n"], "expected `T1 OK` in reply to STARTTLS, got NO"),
+        ("imap", &[b"* BYE Too many connections\r\n"], "expected the greeting `* OK`, got `* BYE`"),
+        ("pop3", &[b"+OK ready\r\n", b"-ERR TLS not configured\r\n"], "got `-ERR` \"TLS not configured\""),
+        ("ftp", &[b"220 ready\r\n", b"534 Local policy on server does not allow TLS\r\n"], "expected the reply to AUTH TLS with code 234, got 534"),
+        ("xmpp", &[b"<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'><stream:features><mechanisms/></stream:features>"], "expected <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/> among the stream features"),
+        ("mysql", &[b"\x4a\x00\x00\x00\x0a8.0.36\x00\x08\x00\x00\x00abcdefgh\x00\xff\xf7\xff\x02\x00\xff\xdf\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00caching_sha2_password\x00"], "expected the CLIENT_SSL capability"),
     ];
     for (protocol, reply, needle) in cases {
-        let server = scripted(reply, false);
+        let server = stepped(reply);
         let shown = format!("(STARTTLS {protocol})");
         assert_network_failure(
             &["pin", "--starttls", protocol, &target(&server)],

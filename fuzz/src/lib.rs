@@ -191,9 +191,15 @@ fn starttls_stable<T: PartialEq + std::fmt::Debug>(
     }
 }
 
-/// `--starttls smtp|lmtp|ftp|nntp`: a reply with a three-digit code.
+/// `--starttls smtp|lmtp|ftp|nntp`: a reply with a three-digit code (FTP's lenient multi-line
+/// form, and SMTP's with the code on every line, which accepts no more than the lenient one).
 pub fn starttls_code_reply(data: &[u8]) {
-    starttls_stable(data, tlspin_cli::starttls::parse_code_reply);
+    use tlspin_cli::starttls::{parse_code_reply, parse_smtp_reply, Parsed};
+    starttls_stable(data, parse_code_reply);
+    starttls_stable(data, parse_smtp_reply);
+    if let Ok(Parsed::Complete(strict, used)) = parse_smtp_reply(data) {
+        assert_eq!(parse_code_reply(data), Ok(Parsed::Complete(strict, used)));
+    }
 }
 
 /// `--starttls imap`: the greeting, and the response to a tagged command.
@@ -234,9 +240,13 @@ pub fn starttls_xmpp_features(data: &[u8]) {
 
 /// `--starttls xmpp`: `<proceed/>` or `<failure/>` (checked like the features).
 pub fn starttls_xmpp_proceed(data: &[u8]) {
-    use tlspin_cli::starttls::{parse_xmpp_proceed, Parsed};
+    use tlspin_cli::starttls::{parse_xmpp_proceed, xmpp_busy, Parsed};
     if let Ok(Parsed::Complete(_, used)) = parse_xmpp_proceed(data) {
         assert!(used > 0 && used <= data.len());
+    }
+    // Busy stream errors are errors: never a complete answer.
+    if xmpp_busy(data) {
+        assert!(parse_xmpp_proceed(data).is_err());
     }
 }
 
@@ -252,6 +262,10 @@ pub fn starttls_mysql(data: &[u8]) {
         mysql_ssl_request, parse_mysql_greeting, MysqlGreeting, Parsed, CLIENT_SSL,
     };
     starttls_stable(data, parse_mysql_greeting);
+    // The bytes a server sends instead of TLS after the preamble: one line, whatever they are.
+    let described =
+        tlspin_cli::starttls::describe_plaintext(tlspin_cli::starttls::Starttls::Mysql, data);
+    assert!(!described.contains('\n'), "{described}");
     if let Ok(Parsed::Complete(
         MysqlGreeting::Handshake {
             capabilities,

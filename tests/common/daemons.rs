@@ -419,7 +419,10 @@ impl Daemon {
     /// writes them after dropping root; the key is copied world-readable for the same reason.
     /// `smtp_accept_max = 0` lifts its default limit of 20 connections: the probe's short
     /// connections come faster than exim reaps its children, and the 21st is answered `421 Too
-    /// many concurrent SMTP connections`.
+    /// many concurrent SMTP connections` (the stock limit is tested in
+    /// `cli/tests/starttls_adversarial.rs`). `helo_lookup_domains =` stops the reverse DNS lookup
+    /// Exim makes when the EHLO argument is one of its own addresses (`EHLO [127.0.0.1]` on
+    /// loopback), which waits 5 s where there is no DNS.
     pub fn exim(cert: &Path, key: &Path) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -445,7 +448,7 @@ impl Daemon {
              log_file_path = {d}/log/%slog\ndaemon_smtp_ports = {port}\n\
              local_interfaces = 127.0.0.1\ntls_advertise_hosts = *\n\
              tls_certificate = {d}/cert.pem\ntls_privatekey = {d}/key.pem\n\
-             keep_environment =\nsmtp_accept_max = 0\n"
+             keep_environment =\nsmtp_accept_max = 0\nhelo_lookup_domains =\n"
         );
         fs::write(dir.path().join("exim.conf"), conf).expect("write exim.conf");
         let log = dir.path().join("log/mainlog");

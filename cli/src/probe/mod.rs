@@ -713,7 +713,7 @@ fn render_extras(report: &ProbeReport, out: &mut String) {
     if report.parallel_now < report.parallel {
         let _ = write!(
             out,
-            " (then {}: the server closed connections unanswered)",
+            " (then {}: the server closed or refused connections)",
             report.parallel_now
         );
     }

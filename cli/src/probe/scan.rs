@@ -627,10 +627,16 @@ fn exchange_once(
             }
             Ok(Progress::NeedMore) => {}
             Err(e) => {
-                return fail(Failure::network(format!(
-                    "{} did not answer like a TLS server: {e}",
-                    target.display()
-                )))
+                return fail(match target.starttls {
+                    // Not a TLS record at all: quote what the server said after its preamble.
+                    Some(protocol) if !matches!(reply.first(), Some(20..=23)) => {
+                        crate::net::plaintext_after_preamble(target, protocol, &reply)
+                    }
+                    _ => Failure::network(format!(
+                        "{} did not answer like a TLS server: {e}",
+                        target.display()
+                    )),
+                });
             }
         }
         if reply.len() > MAX_REPLY {
