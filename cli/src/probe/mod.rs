@@ -38,7 +38,7 @@ use catalog::{group_name, scheme_name, suite_kx, suite_mode, suite_name, Kx, Mod
 use handshakes::{observe, with_provider, ClientAuthRequest, Observed, ProviderHandshake};
 use parse::TLS13;
 use pool::Pool;
-use scan::{scan, version_name, ServerProfile, VERSIONS};
+use scan::{join, scan, version_name, ServerProfile, VERSIONS};
 
 /// The name the SNI check presents instead of the target's (`.invalid` is reserved: no server
 /// has a certificate for it, RFC 6761).
@@ -304,13 +304,6 @@ pub fn probe(
         parallel: pool.parallel(),
         parallel_now: pool.limit(),
     })
-}
-
-fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
-    match handle.join() {
-        Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
 }
 
 fn provider_verdict(

@@ -482,7 +482,7 @@ pub fn enumerate(
 
 /// The value of a scoped thread; a panic in it is re-raised here (the probe's own code does not
 /// panic on any input; this only keeps a bug from being mistaken for a server's answer).
-fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
+pub(crate) fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
     match handle.join() {
         Ok(value) => value,
         Err(panic) => std::panic::resume_unwind(panic),
