@@ -954,10 +954,16 @@ pub fn describe_plaintext(protocol: Starttls, bytes: &[u8]) -> String {
                     code.get(1).copied().unwrap_or(0),
                 ]);
                 let message = rest.get(2..).unwrap_or_default();
-                let (state, message) = match message.strip_prefix(b"#") {
-                    Some(tail) => (
-                        tail.get(..5).map(|s| format!(" (#{})", text(s))),
-                        tail.get(5..).unwrap_or_default(),
+                // A SQLSTATE is five ASCII letters or digits; anything else stays in the message
+                // (quoted and escaped, as the excerpt does).
+                let state = message
+                    .strip_prefix(b"#")
+                    .and_then(|tail| tail.get(..5))
+                    .filter(|state| state.iter().all(u8::is_ascii_alphanumeric));
+                let (state, message) = match state {
+                    Some(state) => (
+                        Some(format!(" (#{})", text(state))),
+                        message.get(6..).unwrap_or_default(),
                     ),
                     None => (None, message),
                 };
@@ -1559,6 +1565,10 @@ mod tests {
             describe_plaintext(Starttls::Smtp, b"EXTRA\r\n"),
             "\"EXTRA\\r\\n\""
         );
+        // Found by fuzzing: a "SQLSTATE" with a line feed was printed raw, a second line.
+        let odd = b"?\x00\x00\x00\xffi\x04#J\x00\x00\x00\n8.0";
+        let described = describe_plaintext(Starttls::Mysql, odd);
+        assert_eq!(described, "MySQL error 1129: \"#J\\x00\\x00\\x00\\n8.0\"");
     }
 
     #[test]
