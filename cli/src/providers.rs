@@ -40,3 +40,14 @@ pub fn inspecting_builder(
         .dangerous()
         .with_custom_certificate_verifier(verifier))
 }
+
+/// aws-lc-rs with every cipher suite and group it has (not just its defaults): for the probe's
+/// handshakes that stop at the server's certificate or signature, so that as many servers as
+/// possible get that far.
+pub fn broadest_provider() -> CryptoProvider {
+    CryptoProvider {
+        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
+        kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
+        ..rustls::crypto::aws_lc_rs::default_provider()
+    }
+}

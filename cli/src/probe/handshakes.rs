@@ -5,16 +5,16 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, ClientConnection, SignatureScheme};
 
 use super::pool::Pool;
+use super::tls13_schemes::Recorder;
 use crate::net::{after_finished, closed_early, drive_handshake, AfterFinished, HandshakeError};
-use crate::providers::inspecting_builder;
+use crate::providers::{broadest_provider, inspecting_builder};
 
 /// What a provider's handshake negotiated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,12 +255,13 @@ fn observe_once(
     server_name: Option<ServerName<'static>>,
     abandon: bool,
 ) -> (Observed, bool) {
-    let recorder = Arc::new(LeafRecorder::default());
-    let provider = CryptoProvider {
-        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
-        kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
-        ..rustls::crypto::aws_lc_rs::default_provider()
-    };
+    let provider = broadest_provider();
+    let recorder = Arc::new(Recorder::new(
+        provider
+            .signature_verification_algorithms
+            .supported_schemes(),
+        true,
+    ));
     let mut config = match ClientConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
     {
@@ -293,11 +294,7 @@ fn observe_once(
         Ok(socket) => drive_handshake(socket, target, &mut connection, abandon),
         Err(failure) => Err(HandshakeError::Network(failure)),
     };
-    let leaf = recorder
-        .leaf
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
+    let leaf = recorder.leaf();
     let closed = leaf.is_none() && outcome.as_ref().is_err_and(closed_early);
     let observed = match (leaf, outcome) {
         (Some(leaf), _) => Observed::Certificate {
@@ -309,53 +306,4 @@ fn observe_once(
         (None, Ok(())) => Observed::Refused("the server presented no certificate".into()),
     };
     (observed, closed)
-}
-
-/// The message the leaf recorder aborts every handshake with.
-const ABORT: &str = "tlspin probe: certificate recorded; handshake deliberately abandoned";
-
-/// A verifier that records the server's leaf certificate and then fails the handshake: it
-/// authenticates nothing and no connection using it completes.
-#[derive(Debug, Default)]
-struct LeafRecorder {
-    leaf: Mutex<Option<Vec<u8>>>,
-}
-
-impl ServerCertVerifier for LeafRecorder {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        *self.leaf.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(end_entity.as_ref().to_vec());
-        Err(rustls::Error::General(ABORT.into()))
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(ABORT.into()))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(ABORT.into()))
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }

@@ -2,18 +2,20 @@
 //! cannot see it: this runs rustls handshakes whose verifier advertises the candidate schemes,
 //! records the scheme the server signed with, and aborts the handshake right there.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 use super::pool::Pool;
 use crate::net::{closed_early, drive_handshake};
+use crate::providers::broadest_provider;
 
 /// The message the recording verifier aborts every handshake with.
-const ABORT: &str = "tlspin probe: signature scheme recorded; handshake deliberately abandoned";
+const ABORT: &str =
+    "tlspin probe: certificate or signature scheme recorded; handshake deliberately \
+                     abandoned";
 
 /// Runs one TLS 1.3 handshake advertising exactly `offer`; returns the scheme the server signed
 /// with and its leaf certificate, as far as it got.
@@ -49,18 +51,11 @@ fn signed_with_once(
     offer: &[u16],
     abandon: bool,
 ) -> (Option<u16>, Option<Vec<u8>>, bool) {
-    let recorder = Arc::new(SchemeRecorder {
-        offer: offer.iter().copied().map(SignatureScheme::from).collect(),
-        seen: Mutex::new(None),
-        leaf: Mutex::new(None),
-    });
-    // Every suite and group aws-lc-rs has, so as many servers as possible get as far as signing.
-    let provider = CryptoProvider {
-        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
-        kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
-        ..rustls::crypto::aws_lc_rs::default_provider()
-    };
-    let Ok(builder) = ClientConfig::builder_with_provider(Arc::new(provider))
+    let recorder = Arc::new(Recorder::new(
+        offer.iter().copied().map(SignatureScheme::from).collect(),
+        false,
+    ));
+    let Ok(builder) = ClientConfig::builder_with_provider(Arc::new(broadest_provider()))
         .with_protocol_versions(&[&rustls::version::TLS13])
     else {
         return (None, None, false);
@@ -84,22 +79,48 @@ fn signed_with_once(
             .is_err_and(closed_early),
         Err(_) => true,
     };
-    let seen = recorder.seen.lock().ok().and_then(|seen| *seen);
-    let leaf = recorder.leaf.lock().ok().and_then(|mut leaf| leaf.take());
-    (seen.map(u16::from), leaf, closed)
+    (recorder.scheme(), recorder.leaf(), closed)
 }
 
-/// A verifier that never lets a handshake complete: it advertises the schemes under test,
-/// records the scheme of the server's CertificateVerify, and then fails the handshake. It
-/// authenticates nothing and must never be used for a connection that carries data.
+/// A verifier that never lets a handshake complete: it advertises `offer`, records the server's
+/// leaf certificate, and fails the handshake there (`stop_at_certificate`) or after recording
+/// the scheme of the server's CertificateVerify. It authenticates nothing and must never be used
+/// for a connection that carries data.
 #[derive(Debug)]
-struct SchemeRecorder {
+pub(crate) struct Recorder {
     offer: Vec<SignatureScheme>,
+    stop_at_certificate: bool,
     seen: Mutex<Option<SignatureScheme>>,
     leaf: Mutex<Option<Vec<u8>>>,
 }
 
-impl ServerCertVerifier for SchemeRecorder {
+impl Recorder {
+    /// A recorder advertising `offer`.
+    pub(crate) fn new(offer: Vec<SignatureScheme>, stop_at_certificate: bool) -> Self {
+        Self {
+            offer,
+            stop_at_certificate,
+            seen: Mutex::new(None),
+            leaf: Mutex::new(None),
+        }
+    }
+
+    /// The leaf certificate the server presented, if the handshake got that far.
+    pub(crate) fn leaf(&self) -> Option<Vec<u8>> {
+        self.leaf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// The scheme the server signed its TLS 1.3 CertificateVerify with.
+    fn scheme(&self) -> Option<u16> {
+        let seen = *self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.map(u16::from)
+    }
+}
+
+impl ServerCertVerifier for Recorder {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -108,8 +129,10 @@ impl ServerCertVerifier for SchemeRecorder {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut leaf) = self.leaf.lock() {
-            *leaf = Some(end_entity.as_ref().to_vec());
+        *self.leaf.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(end_entity.as_ref().to_vec());
+        if self.stop_at_certificate {
+            return Err(rustls::Error::General(ABORT.into()));
         }
         // Let the handshake reach CertificateVerify; verify_tls13_signature aborts it.
         Ok(ServerCertVerified::assertion())
@@ -130,9 +153,7 @@ impl ServerCertVerifier for SchemeRecorder {
         _cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        if let Ok(mut seen) = self.seen.lock() {
-            *seen = Some(dss.scheme);
-        }
+        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(dss.scheme);
         Err(rustls::Error::General(ABORT.into()))
     }
 
