@@ -20,6 +20,10 @@ use crate::net::Target;
 const BUSY_RETRIES: u32 = 4;
 const BUSY_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
+/// The pause before retrying a handshake the server closed unanswered (it grows by as much each
+/// time): a server that counts connections until their processes exit needs a moment.
+const CLOSED_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The default number of connections the probe keeps open at once.
 pub const DEFAULT_PARALLEL: u16 = 16;
 
@@ -217,9 +221,17 @@ impl<'a> Pool<'a> {
                 self.explained(tries - 1);
                 return result;
             }
-            self.silence();
+            self.silence_and_pause(tries);
             tries += 1;
         }
+    }
+
+    /// [`Pool::silence`], then a pause of `tries` × 100 ms before the caller asks again: a
+    /// limiter needs a moment to count the closed connections out.
+    pub fn silence_and_pause(&self, tries: usize) {
+        self.silence();
+        let tries = u32::try_from(tries).unwrap_or(u32::MAX);
+        std::thread::sleep(CLOSED_PAUSE.saturating_mul(tries));
     }
 
     /// How many connections the server closed without answering.

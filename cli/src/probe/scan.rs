@@ -528,8 +528,8 @@ fn exchange(pool: &Pool<'_>, hello: &ClientHello<'_>) -> Result<Option<ServerHel
             Answer::Refused(_) => return Ok(None),
             Answer::Silent if abandoned => (abandoned, tried_abandoned) = (false, true),
             Answer::Silent => {
-                pool.silence();
                 silences += 1;
+                pool.silence_and_pause(silences);
                 if silences == 3 {
                     // Three closes, fewer connections open each time: this server refuses
                     // this hello by closing (as Schannel does for versions it disables).
